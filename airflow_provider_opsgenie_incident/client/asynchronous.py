@@ -1,0 +1,108 @@
+"""The asynchronous client, for triggers and ``async_notify``: ``httpx.AsyncClient``.
+
+It shares everything with the sync client (catalogue, validation, response parsing, retry
+policy, errors, the request wait's decisions) except :meth:`_send`, the one exchange.
+``httpx`` is already loaded by Airflow's task SDK, so this adds no dependency and no import cost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from airflow_provider_opsgenie_incident.client.errors import NotFoundError, TransportError
+from airflow_provider_opsgenie_incident.client.methods import IncidentApiMethods
+from airflow_provider_opsgenie_incident.client.protocol import (
+    PreparedRequest,
+    auth_headers,
+    parse_response,
+    prepare,
+)
+from airflow_provider_opsgenie_incident.client.retry import async_retrying
+from airflow_provider_opsgenie_incident.client.waiting import RequestWait
+
+if TYPE_CHECKING:
+    from airflow_provider_opsgenie_incident.client.settings import ClientSettings
+
+__all__ = ["AsyncOpsgenieIncidentClient"]
+
+
+class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]]):
+    """
+    An asynchronous client of the Opsgenie Incident and Incident Timeline APIs.
+
+    Use it as ``async with AsyncOpsgenieIncidentClient(settings) as client:`` or call
+    :meth:`aclose` when done. Every endpoint method returns an awaitable of the parsed JSON.
+
+    :param settings: base URL, key, timeouts, retry budget and proxy.
+    """
+
+    def __init__(self, settings: ClientSettings) -> None:
+        self.settings = settings
+        self._client = httpx.AsyncClient(
+            base_url=settings.base_url,
+            headers=auth_headers(settings.api_key),
+            timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+            proxy=settings.resolved_proxy(),
+            verify=settings.ca_bundle(),
+            trust_env=False,
+            follow_redirects=False,
+        )
+        self._retrying = {
+            idempotent: async_retrying(settings.retry, idempotent=idempotent) for idempotent in (True, False)
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.settings.base_url!r})"
+
+    async def __aenter__(self) -> AsyncOpsgenieIncidentClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the pooled connections."""
+        await self._client.aclose()
+
+    async def _call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        prepared = prepare(endpoint, arguments)
+        # A copy per call: concurrent coroutines on one thread would otherwise share tenacity's state.
+        policy = self._retrying[prepared.endpoint.idempotent].copy()
+        return await policy(self._send, prepared)
+
+    async def _send(self, prepared: PreparedRequest) -> dict[str, Any]:
+        """Make one HTTP exchange; the only place this client touches the network."""
+        try:
+            response = await self._client.request(
+                prepared.method, prepared.path, params=list(prepared.query), json=prepared.body
+            )
+        except httpx.TransportError as error:
+            # A refused or timed-out connect provably sent nothing; anything later may have arrived.
+            never_sent = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError))
+            raise TransportError(
+                f"{prepared.method} {prepared.endpoint.name} failed: {type(error).__name__}",
+                request_sent=not never_sent,
+            ) from None
+        return parse_response(response.status_code, response.headers, response.content)
+
+    async def wait_for_request(self, request_id: str, *, timeout: float = 60.0) -> dict[str, Any]:
+        """
+        Wait until an asynchronous request is processed and return its status ``data``.
+
+        :raises RequestFailedError: the request was processed with success false.
+        :raises WaitTimeoutError: it was not processed within ``timeout`` seconds.
+        """
+        wait = RequestWait(request_id, timeout=timeout)
+        while True:
+            try:
+                response: dict[str, Any] | None = await self.get_request_status(request_id=request_id)
+            except NotFoundError:
+                response = None
+            data = wait.outcome(response)
+            if data is not None:
+                return data
+            await asyncio.sleep(wait.next_interval())

@@ -1,0 +1,149 @@
+"""Pure request building and response parsing over the catalogue; shared by both transports."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from airflow_provider_opsgenie_incident import __version__
+from airflow_provider_opsgenie_incident.client.catalogue import ENDPOINTS, Endpoint
+from airflow_provider_opsgenie_incident.client.errors import (
+    InvalidRequestError,
+    ServerError,
+    error_for_status,
+)
+from airflow_provider_opsgenie_incident.client.retry import server_wait_hint
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["PreparedRequest", "auth_headers", "parse_response", "prepare"]
+
+USER_AGENT = f"airflow-provider-opsgenie-incident/{__version__}"
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A validated request, ready for a transport: the path is already URL-encoded."""
+
+    endpoint: Endpoint
+    path: str
+    query: tuple[tuple[str, str], ...]
+    body: dict[str, Any] | None
+
+    @property
+    def method(self) -> str:
+        """The HTTP method."""
+        return self.endpoint.method
+
+
+def _encode_scalar(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value
+
+
+def _encode_query(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(item) for item in value)
+    return str(_encode_scalar(value))
+
+
+def _put_nested(body: dict[str, Any], wire: str, value: Any) -> None:
+    *parents, leaf = wire.split(".")
+    for parent in parents:
+        body = body.setdefault(parent, {})
+    body[leaf] = value
+
+
+def prepare(endpoint: Endpoint | str, arguments: Mapping[str, Any]) -> PreparedRequest:
+    """
+    Validate ``arguments`` against the endpoint and build the request; no I/O.
+
+    ``None`` means "not given": it is never sent. Every path value is URL-encoded with no safe
+    characters, so an identifier such as ``../alerts`` or ``a/b?x=1`` stays one path segment.
+
+    :raises InvalidRequestError: a required field is missing or a value breaks a documented limit.
+    :raises TypeError: an argument the endpoint does not know (a programming error).
+    """
+    if isinstance(endpoint, str):
+        endpoint = ENDPOINTS[endpoint]
+    unknown = set(arguments) - set(endpoint.argument_names)
+    if unknown:
+        raise TypeError(f"{endpoint.name}() got unexpected arguments: {', '.join(sorted(unknown))}")
+    if endpoint.requires_one_of and all(arguments.get(name) is None for name in endpoint.requires_one_of):
+        raise InvalidRequestError(
+            f"{endpoint.name} needs at least one of {', '.join(endpoint.requires_one_of)}",
+            field=endpoint.requires_one_of[0],
+        )
+    path_values: dict[str, str] = {}
+    query: list[tuple[str, str]] = []
+    body: dict[str, Any] | None = None
+    for field in endpoint.fields:
+        value = arguments.get(field.name)
+        if value is None:
+            if field.required:
+                raise InvalidRequestError(f"{field.wire} is required", field=field.wire)
+            continue
+        if field.check is not None:
+            field.check(field.wire, value)
+        if field.location == "path":
+            path_values[field.wire] = quote(str(value), safe="")
+        elif field.location == "query":
+            query.append((field.wire, _encode_query(value)))
+        else:
+            if body is None:
+                body = {}
+            _put_nested(body, field.wire, _encode_scalar(value))
+    if body is None and endpoint.method in ("POST", "PUT", "PATCH"):
+        body = {}
+    return PreparedRequest(endpoint, endpoint.path.format(**path_values), tuple(query), body)
+
+
+def auth_headers(api_key: str) -> dict[str, str]:
+    """Return the headers every call carries; the key appears only here."""
+    return {
+        "Authorization": f"GenieKey {api_key}",
+        "Accept": "application/json",
+        "User-Agent": USER_AGENT,
+    }
+
+
+def _error_message(payload: Any, content: bytes) -> str:
+    if isinstance(payload, dict) and isinstance(payload.get("message"), str):
+        return str(payload["message"])
+    text = content.decode("utf-8", errors="replace").strip()
+    return " ".join(text.split())[:200] or "no response body"
+
+
+def parse_response(status: int, headers: Mapping[str, str], content: bytes) -> dict[str, Any]:
+    """
+    Turn a response into its JSON object, or raise the matching typed error.
+
+    Unknown fields are kept. A body that is not JSON never breaks the error path: its start
+    becomes the error message.
+    """
+    try:
+        payload: Any = json.loads(content) if content else {}
+    except ValueError:
+        payload = None
+    request_id = payload.get("requestId") if isinstance(payload, dict) else None
+    if 200 <= status < 300:
+        if not isinstance(payload, dict):
+            raise ServerError(
+                f"response is not a JSON object: {_error_message(None, content)}",
+                status=status,
+                request_id=request_id,
+            )
+        return payload
+    retry_after = server_wait_hint(headers) if status == 429 else None
+    raise error_for_status(
+        status, _error_message(payload, content), request_id=request_id, retry_after=retry_after
+    )

@@ -1,0 +1,136 @@
+"""The one retry policy of the client, shared by the sync and async transports.
+
+What is retried (:func:`should_retry`): 429, 500, 502, 503 and 504, connection failures and
+timeouts; never another 4xx. A call that is not idempotent (create an incident, add a note, add
+a timeline entry) is retried after a transport failure only when the request provably never
+left this machine (connection refused, connect timeout): after a reset or a read timeout the
+server may have acted, and only a search by fingerprint can tell (see the notifiers).
+
+How long to wait (:class:`ServerGuidedWait`): the server's ``Retry-After``, else its
+``X-RateLimit-Period-In-Sec`` hint, else exponential backoff with jitter. When to stop: after
+``max_attempts`` or before a wait would overrun the total time budget, whichever comes first;
+the last typed error is then raised as it is (``reraise=True``), never a ``tenacity.RetryError``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+from tenacity import AsyncRetrying, Retrying, retry_if_exception, stop_after_attempt, stop_before_delay
+from tenacity.wait import wait_base
+
+from airflow_provider_opsgenie_incident.client.errors import RateLimitedError, ServerError, TransportError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from tenacity import RetryCallState
+
+__all__ = [
+    "RETRY_STATUSES",
+    "RetrySettings",
+    "ServerGuidedWait",
+    "async_retrying",
+    "retrying",
+    "server_wait_hint",
+    "should_retry",
+]
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    """
+    The retry budget of one client.
+
+    :param total_timeout: seconds after which no further attempt starts (waits included).
+    :param max_attempts: attempts at most, the first one included; 1 disables retries.
+    :param backoff_initial: the first backoff, in seconds, before jitter.
+    :param backoff_max: the longest backoff, in seconds, before jitter.
+    """
+
+    total_timeout: float = 60.0
+    max_attempts: int = 6
+    backoff_initial: float = 0.5
+    backoff_max: float = 8.0
+
+    def __post_init__(self) -> None:
+        if self.total_timeout < 0 or self.max_attempts < 1 or self.backoff_initial < 0:
+            raise ValueError(
+                "retry settings need total_timeout >= 0, max_attempts >= 1 and backoff_initial >= 0"
+            )
+
+
+def server_wait_hint(headers: Mapping[str, str]) -> float | None:
+    """Return the wait the server asked for: ``Retry-After`` (seconds or date), else the rate-limit period."""
+    retry_after = headers.get("Retry-After")
+    if retry_after:
+        try:
+            return max(float(retry_after), 0.0)
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(retry_after)
+            except (TypeError, ValueError):
+                when = None
+            if when is not None:
+                return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
+    period = headers.get("X-RateLimit-Period-In-Sec")
+    if period:
+        try:
+            return max(float(period), 0.0)
+        except ValueError:
+            return None
+    return None
+
+
+def should_retry(error: BaseException, *, idempotent: bool) -> bool:
+    """Decide whether a failed attempt is worth another: the whole retry classifier."""
+    if isinstance(error, RateLimitedError):
+        return True
+    if isinstance(error, ServerError):
+        return error.status in RETRY_STATUSES
+    if isinstance(error, TransportError):
+        return idempotent or not error.request_sent
+    return False
+
+
+class ServerGuidedWait(wait_base):
+    """Wait as the server asked after a 429, else back off exponentially with jitter."""
+
+    def __init__(self, settings: RetrySettings) -> None:
+        self.settings = settings
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        """Return the seconds to sleep before the next attempt."""
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(error, RateLimitedError) and error.retry_after is not None:
+            return float(error.retry_after)
+        backoff = min(
+            self.settings.backoff_initial * 2.0 ** (retry_state.attempt_number - 1), self.settings.backoff_max
+        )
+        # Jitter in [backoff/2, backoff] spreads the retries of many workers failing at once.
+        return backoff * random.uniform(0.5, 1.0)
+
+
+def _policy(settings: RetrySettings, *, idempotent: bool) -> dict[str, object]:
+    return {
+        "retry": retry_if_exception(lambda error: should_retry(error, idempotent=idempotent)),
+        "wait": ServerGuidedWait(settings),
+        "stop": stop_after_attempt(settings.max_attempts) | stop_before_delay(settings.total_timeout),
+        "reraise": True,
+    }
+
+
+def retrying(settings: RetrySettings, *, idempotent: bool) -> Retrying:
+    """Build the sync policy; one instance is reusable across threads (tenacity keeps state per thread)."""
+    return Retrying(**_policy(settings, idempotent=idempotent))  # type: ignore[arg-type]
+
+
+def async_retrying(settings: RetrySettings, *, idempotent: bool) -> AsyncRetrying:
+    """Build the async policy; copy it per call, as coroutines of one thread would share its state."""
+    return AsyncRetrying(**_policy(settings, idempotent=idempotent))  # type: ignore[arg-type]
