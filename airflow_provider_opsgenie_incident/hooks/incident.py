@@ -44,6 +44,17 @@ def _extra_value(extra: Mapping[str, Any], name: str) -> Any:
     return None if value == "" else value
 
 
+def _host_with_port(host: str | None, port: int | None) -> str | None:
+    """Put the connection's port into its host: a URI connection keeps them apart."""
+    if not host or not port:
+        return host
+    scheme, separator, rest = host.rpartition("://")
+    netloc, slash, path = rest.partition("/")
+    if ":" not in netloc.rsplit("]", 1)[-1]:
+        netloc = f"{netloc}:{port}"
+    return f"{scheme}{separator}{netloc}{slash}{path}"
+
+
 def _number(extra: Mapping[str, Any], name: str, default: float) -> float:
     value = _extra_value(extra, name)
     if value is None:
@@ -151,7 +162,9 @@ class OpsgenieIncidentHook(BaseHook, IncidentApiMethods[dict[str, Any]]):
         )
         return ClientSettings(
             api_key=connection.password or "",
-            base_url=resolve_base_url(connection.host, region=_extra_value(extra, "region")),
+            base_url=resolve_base_url(
+                _host_with_port(connection.host, connection.port), region=_extra_value(extra, "region")
+            ),
             connect_timeout=_number(extra, "connect_timeout", 5.0),
             read_timeout=_number(extra, "read_timeout", 15.0),
             retry=retry,
