@@ -15,9 +15,10 @@ in the query, and timeline hide / unhide are ``GET`` as the timeline docs show.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 from airflow_provider_opsgenie_incident.client import validation as v
+from airflow_provider_opsgenie_incident.client.types import IdentifierType, Order, TimelineGroup
 
 __all__ = ["ENDPOINTS", "Endpoint", "Field", "Location"]
 
@@ -77,23 +78,16 @@ class Endpoint:
 
 
 _IDENTIFIER = Field("identifier", "identifier", "path", required=True, check=v.identifier)
-_IDENTIFIER_TYPE = Field("identifier_type", "identifierType", "query", check=v.one_of(("id", "tiny")))
+_IDENTIFIER_TYPE = Field(
+    "identifier_type", "identifierType", "query", check=v.one_of(get_args(IdentifierType))
+)
 _NOTE = Field("note", "note", "body", check=v.max_chars(v.NOTE_LIMIT))
 _QUERY_NOTE = Field("note", "note", "query", check=v.max_chars(v.NOTE_LIMIT))
-_ORDER = Field("order", "order", "query", check=v.one_of(("asc", "desc")))
+_ORDER = Field("order", "order", "query", check=v.one_of(get_args(Order)))
 _INCIDENT_ID = Field("incident_id", "incidentId", "path", required=True, check=v.identifier)
 _ENTRY_ID = Field("entry_id", "timelineEntryId", "path", required=True, check=v.identifier)
 _CONTENT_TYPE = Field("content_type", "contentType", "query", check=v.one_of(("plain_text",)))
-_TIMELINE_GROUPS: Final = (
-    "custom",
-    "incident",
-    "responderAlert",
-    "stakeholderUpdate",
-    "statusPage",
-    "iccSessionLifecycle",
-    "iccSessionDetails",
-    "integration",
-)
+_TIMELINE_GROUPS: Final = get_args(TimelineGroup)
 _INCIDENT_PATH: Final = "/v1/incidents/{identifier}"
 _ENTRY_PATH: Final = "/v2/incident-timelines/{incidentId}/entries/{timelineEntryId}"
 

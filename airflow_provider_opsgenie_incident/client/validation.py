@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, get_args
 
 from airflow_provider_opsgenie_incident.client.errors import InvalidRequestError
+from airflow_provider_opsgenie_incident.client.types import Priority
 
 __all__ = [
     "DESCRIPTION_LIMIT",
@@ -48,7 +49,7 @@ TAG_LIMIT: Final = 50
 DETAILS_TOTAL_LIMIT: Final = 8000
 RESPONDERS_LIMIT: Final = 50
 REMOVE_DETAILS_KEYS_LIMIT: Final = 10
-PRIORITIES: Final = ("P1", "P2", "P3", "P4", "P5")
+PRIORITIES: Final = get_args(Priority)
 RESPONDER_TYPES: Final = ("team", "user")
 
 
