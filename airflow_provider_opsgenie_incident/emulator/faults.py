@@ -23,22 +23,26 @@ import json
 import re
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
     "ACCOUNT_RATE_LIMIT_HEADERS",
     "FAULT_KINDS",
     "Fault",
+    "FaultKind",
     "FaultResponse",
     "FaultSet",
     "RateLimiter",
     "fault_response",
 ]
 
-FAULT_KINDS = ("status", "reset", "delay", "lost_response", "malformed")
+FaultKind = Literal["status", "reset", "delay", "lost_response", "malformed"]
+FAULT_KINDS: tuple[FaultKind, ...] = ("status", "reset", "delay", "lost_response", "malformed")
 DEFAULT_MALFORMED_BODY = b"<html><body>502 Bad Gateway</body></html>"
 INTEGRATION_RATE_LIMIT_HEADERS = {
     "X-RateLimit-State": "THROTTLED",
@@ -70,7 +74,7 @@ class Fault:
     ``hits`` counts the requests the fault has applied to so far.
     """
 
-    kind: str
+    kind: FaultKind
     _: KW_ONLY
     times: int | None = 1
     method: str | None = None
@@ -135,12 +139,16 @@ class FaultSet:
 
 
 class RateLimiter:
-    """Allow at most ``limit`` requests per one-second window (no limit when ``None``)."""
+    """Allow at most ``limit`` requests per one-second window (no limit when ``None``).
+
+    A window opens with the first request after the previous one ended, so a burst right after
+    ``configure`` falls in one window.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._limit: int | None = None
-        self._window = 0
+        self._window_start = float("-inf")
         self._count = 0
 
     def configure(self, limit: int | None) -> None:
@@ -149,6 +157,7 @@ class RateLimiter:
             raise ValueError("the rate limit must not be negative")
         with self._lock:
             self._limit = limit
+            self._window_start = float("-inf")
             self._count = 0
 
     def throttled(self) -> bool:
@@ -156,9 +165,9 @@ class RateLimiter:
         with self._lock:
             if self._limit is None:
                 return False
-            window = int(time.monotonic())
-            if window != self._window:
-                self._window = window
+            now = time.monotonic()
+            if now - self._window_start >= 1.0:
+                self._window_start = now
                 self._count = 0
             self._count += 1
             return self._count > self._limit

@@ -47,7 +47,8 @@ class AsyncProcessor:
             heapq.heappush(self._queue, (due, next(self._seq), request_id, action, params))
             if self._thread is None or not self._thread.is_alive():
                 self._closed = False
-                self._thread = threading.Thread(target=self._run, name="opsgenie-emulator-writer", daemon=True)
+                self._thread = threading.Thread(target=self._run, name="opsgenie-emulator-writer")
+                self._thread.daemon = True
                 self._thread.start()
             self._cond.notify_all()
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import copy
 import itertools
-import threading
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_opsgenie_incident.emulator.clock import format_ms, now_ms
 from airflow_provider_opsgenie_incident.emulator.errors import not_found, unprocessable
+
+if TYPE_CHECKING:
+    import threading
 
 __all__ = ["TIMELINE_GROUPS", "TimelineStore"]
 
@@ -98,7 +100,9 @@ class TimelineStore:
         with self._lock:
             return copy.deepcopy(self._entry(incident_id, entry_id).data)
 
-    def update(self, incident_id: str, entry_id: str, content: str | None, when: int | None) -> dict[str, Any]:
+    def update(
+        self, incident_id: str, entry_id: str, content: str | None, when: int | None
+    ) -> dict[str, Any]:
         """Change the description and/or time of a custom entry; return it."""
         with self._lock:
             entry = self._entry(incident_id, entry_id)

@@ -6,10 +6,12 @@ message naming the field and the limit) or returns the normalised value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_opsgenie_incident.emulator.errors import unprocessable
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
     "DESCRIPTION_MAX",

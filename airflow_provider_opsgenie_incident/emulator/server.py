@@ -1,0 +1,208 @@
+"""``OpsgenieEmulator``: an in-process fake Opsgenie over real loopback HTTP.
+
+It serves every endpoint of the Incident API (v1) and the Incident Timeline API (v2) with the
+documented shapes, validation and status codes, applies writes asynchronously after
+``processing_delay`` seconds, and injects faults on demand::
+
+    with OpsgenieEmulator() as emu:
+        emu.add_fault(Fault("status", status=503, path=r"/create$"))
+        ...  # point a client at emu.url with the key emu.api_key
+        assert emu.incidents()[0]["status"] == "open"
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_opsgenie_incident.emulator.handler import Core, EmulatorHTTPServer
+from airflow_provider_opsgenie_incident.emulator.state import EmulatorState
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from airflow_provider_opsgenie_incident.emulator.faults import Fault
+    from airflow_provider_opsgenie_incident.emulator.recording import RecordedRequest
+
+__all__ = ["OpsgenieEmulator"]
+
+
+class OpsgenieEmulator:
+    """A fake Opsgenie server; ``start()`` serves it from a daemon thread.
+
+    :param host: the interface to bind (loopback by default).
+    :param port: the port; 0 picks a free one.
+    :param api_key: the ``GenieKey`` every request must carry.
+    :param processing_delay: seconds before an accepted write is applied (0: before the 202).
+    """
+
+    DEFAULT_API_KEY = "emulator-key"
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str = DEFAULT_API_KEY,
+        processing_delay: float = 0.0,
+    ) -> None:
+        self.host = host
+        self._port = port
+        self._core = Core(state=EmulatorState(), api_key=api_key, processing_delay=processing_delay)
+        self._server: EmulatorHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        running = "running" if self._server is not None else "stopped"
+        return f"<OpsgenieEmulator {self.url if self._server else self.host} {running}>"
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> OpsgenieEmulator:
+        """Bind the socket and serve from a daemon thread; return ``self``."""
+        if self._server is not None:
+            return self
+        server = EmulatorHTTPServer((self.host, self._port), self._core)
+        self._server = server
+        self._port = server.server_address[1]
+        self._core.base_url = self.url
+        self._core.state.base_url = self.url
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"opsgenie-emulator-{self._port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close the listening socket and every open connection."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._wake_sleepers()
+        server.shutdown()
+        server.server_close()
+        server.close_connections()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._core.state.close()
+
+    def __enter__(self) -> OpsgenieEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- settings --------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. ``http://127.0.0.1:8025``."""
+        if self._port == 0:
+            raise RuntimeError("the emulator has no port until start() binds one")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self._port}"
+
+    @property
+    def port(self) -> int:
+        """The TCP port (0 until started when a free port was asked for)."""
+        return self._port
+
+    @property
+    def api_key(self) -> str:
+        """The ``GenieKey`` requests must carry."""
+        return self._core.api_key
+
+    @property
+    def processing_delay(self) -> float:
+        """Seconds between accepting an asynchronous write and applying it."""
+        return self._core.processing_delay
+
+    @processing_delay.setter
+    def processing_delay(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("processing_delay must not be negative")
+        self._core.processing_delay = float(seconds)
+
+    def reset(self) -> None:
+        """Return to a fresh state: no data, faults, rate limit or recorded requests; no delay."""
+        self._wake_sleepers()
+        self._core.state.reset()
+        self._core.faults.clear()
+        self._core.rate.configure(None)
+        self._core.log.clear()
+        self._core.processing_delay = 0.0
+
+    def _wake_sleepers(self) -> None:
+        """End ``delay`` faults in progress; their requests are dropped, not applied."""
+        core = self._core
+        core.generation += 1
+        wake, core.wake = core.wake, threading.Event()
+        wake.set()
+
+    # -- recorded requests -----------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received (faulted ones included), in arrival order; a copy."""
+        return self._core.log.snapshot()
+
+    def clear_requests(self) -> None:
+        """Forget the recorded requests."""
+        self._core.log.clear()
+
+    # -- state inspection ------------------------------------------------------------------
+
+    def incidents(self) -> list[dict[str, Any]]:
+        """Return copies of every incident (any status), in creation order."""
+        return self._core.state.incidents()
+
+    def incident(self, id_or_tiny: str) -> dict[str, Any] | None:
+        """Return a copy of the incident with this id or tiny id, or ``None``."""
+        state = self._core.state
+        return state.get(id_or_tiny, "id") or state.get(id_or_tiny, "tiny")
+
+    def notes(self, incident_id: str) -> list[dict[str, Any]]:
+        """Return an incident's notes, oldest first (empty if there is no such incident)."""
+        return self._items("notes", incident_id)
+
+    def logs(self, incident_id: str) -> list[dict[str, Any]]:
+        """Return an incident's log entries, oldest first (empty if there is no such incident)."""
+        return self._items("logs", incident_id)
+
+    def timeline(self, incident_id: str) -> list[dict[str, Any]]:
+        """Return an incident's timeline entries, oldest event first (hidden ones included)."""
+        incident = self.incident(incident_id)
+        return self._core.state.timeline.entries(incident["id"]) if incident else []
+
+    def _items(self, kind: str, incident_id: str) -> list[dict[str, Any]]:
+        state = self._core.state
+        return state.items(kind, incident_id, "id") or state.items(kind, incident_id, "tiny") or []
+
+    # -- faults ----------------------------------------------------------------------------
+
+    def add_fault(self, fault: Fault) -> Fault:
+        """Add a fault rule after the existing ones; return it."""
+        return self._core.faults.add(fault)
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule."""
+        self._core.faults.clear()
+
+    def rate_limit(self, per_second: int | None) -> None:
+        """Answer 429 to requests beyond ``per_second`` in each one-second window; ``None``: off."""
+        self._core.rate.configure(per_second)
+
+    # -- asynchronous processing -----------------------------------------------------------
+
+    def wait_until_processed(self, timeout: float = 5.0) -> None:
+        """Block until no accepted write is waiting; raise ``TimeoutError`` after ``timeout``."""
+        if not self._core.state.processor.wait_idle(timeout):
+            raise TimeoutError(f"asynchronous writes still pending after {timeout} s")
