@@ -206,7 +206,12 @@ class OpsgenieIncidentHook(BaseHook, IncidentApiMethods[dict[str, Any]]):
     @cached_property
     def defaults(self) -> IncidentDefaults:
         """Defaults for new incidents from the connection extra."""
-        extra = self.connection.extra_dejson
+        return self.defaults_from_connection(self.connection)
+
+    @staticmethod
+    def defaults_from_connection(connection: Connection) -> IncidentDefaults:
+        """Read the defaults for new incidents from a connection's extra (for an async caller's lookup)."""
+        extra = connection.extra_dejson
         return IncidentDefaults(
             responders=_responders(_extra_value(extra, "default_responders")),
             tags=_string_list(_extra_value(extra, "default_tags")),
