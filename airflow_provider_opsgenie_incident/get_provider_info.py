@@ -91,6 +91,9 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [],
         "sensors": [],
         "triggers": [],
-        "notifications": [],
+        "notifications": [
+            f"{_PACKAGE}.notifications.incident.OpsgenieIncidentFailureNotifier",
+            f"{_PACKAGE}.notifications.incident.OpsgenieIncidentRecoveryNotifier",
+        ],
         "extra-links": [],
     }

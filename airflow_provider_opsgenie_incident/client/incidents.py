@@ -1,0 +1,387 @@
+"""Incident identity: one open incident per fingerprint, kept without any lock.
+
+Opsgenie incidents have no alias, so each incident opened by a notifier carries a **fingerprint
+tag** (:func:`fingerprint_tag`) derived from what it stands for, by default the DAG id and task id.
+Two flows use it:
+
+- :func:`open_or_note`: if an incident with the tag is open, add a note to the oldest one;
+  otherwise create one, wait until it is processed, then converge: when several workers created
+  one at the same moment, keep the oldest (``createdAt``, then ``tinyId``) and close the others
+  with a note naming it. After an ambiguous create failure (the request may have arrived), search
+  again before creating again: the create call itself is never retried blindly.
+- :func:`resolve_open`: resolve every open incident with the tag, with a note; no write at all
+  when none is open.
+
+Each flow is written once, as a generator of :class:`Call`, :class:`Wait` and :class:`Sleep`
+steps that receives each step's result (or has its error thrown in), with no I/O of its own.
+:func:`run_flow` drives it with a synchronous client or hook, :func:`arun_flow` with the
+asynchronous client: the same decisions run in a worker, a DAG processor or the triggerer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import time
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Literal, Protocol, TypeVar
+
+from airflow_provider_opsgenie_incident.client.errors import (
+    NotFoundError,
+    OpsgenieIncidentError,
+    RequestFailedError,
+    ServerError,
+    TransportError,
+    WaitTimeoutError,
+)
+from airflow_provider_opsgenie_incident.client.validation import DETAILS_TOTAL_LIMIT, TAG_LIMIT, truncate
+
+__all__ = [
+    "Call",
+    "Flow",
+    "IncidentOutcome",
+    "Sleep",
+    "Step",
+    "Wait",
+    "arun_flow",
+    "fingerprint_tag",
+    "fit_details",
+    "open_or_note",
+    "open_query",
+    "resolve_open",
+    "run_flow",
+]
+
+FINGERPRINT_PREFIX = "af:"
+HASH_LENGTH = 10
+# Kept readable as is; anything else (quotes, commas, spaces) would need escaping in a search or a removal.
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_PAGE = 100
+_NEVER = datetime.max.replace(tzinfo=timezone.utc)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Call:
+    """A step: call the catalogue endpoint ``endpoint`` with ``arguments``; the parsed JSON comes back."""
+
+    endpoint: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A step: wait until the asynchronous request is processed; its status ``data`` comes back."""
+
+    request_id: str
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """A step: pause, to let the server process a request whose answer was lost."""
+
+    seconds: float
+
+
+Step = Call | Wait | Sleep
+Flow = Generator[Step, Any, T]
+
+
+@dataclass(frozen=True)
+class IncidentOutcome:
+    """
+    What a flow did.
+
+    :param action: ``created``, ``noted`` (an open incident got a note), ``resolved`` or ``nothing``.
+    :param incident_id: the incident created or noted (after converging: the one kept open).
+    :param resolved: the incidents resolved.
+    :param closed: the duplicates closed while converging.
+    :param skipped: incidents that were no longer open when acted on (closed or deleted meanwhile).
+    """
+
+    action: Literal["created", "noted", "resolved", "nothing"]
+    incident_id: str | None = None
+    resolved: tuple[str, ...] = ()
+    closed: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+
+def fingerprint_tag(key: str, label: str | None = None) -> str:
+    """
+    Return the tag that identifies the incidents of ``key``: ``af:<label>:<10 hex>``, at most 50 chars.
+
+    The hash covers the whole key, so a long label cut to fit still gives distinct tags; the label
+    (``key`` by default) is only for people reading the incident, with unsafe characters replaced.
+
+    :param key: what the incident stands for, e.g. a task's DAG id and task id, joined unambiguously.
+    :param label: the readable part, e.g. ``"<dag_id>.<task_id>"``.
+    """
+    digest = hashlib.sha256(key.encode()).hexdigest()[:HASH_LENGTH]
+    room = TAG_LIMIT - len(FINGERPRINT_PREFIX) - 1 - HASH_LENGTH
+    readable = _UNSAFE.sub("_", key if label is None else label)[:room]
+    return f"{FINGERPRINT_PREFIX}{readable}:{digest}"
+
+
+def open_query(tag: str) -> str:
+    """Return the search query for the open incidents carrying ``tag``."""
+    return f'status:open AND tag:"{tag}"'
+
+
+def fit_details(details: Mapping[str, str], limit: int = DETAILS_TOTAL_LIMIT) -> dict[str, str]:
+    """Cut the longest values (with an ellipsis) until keys and values total at most ``limit`` characters."""
+    items = [(str(key), str(value)) for key, value in details.items()]
+    total = sum(len(key) + len(value) for key, value in items)
+    if total <= limit:
+        return dict(items)
+    room = limit - sum(len(key) for key, _ in items)
+    if room < 0:
+        return fit_details(dict(items[:-1]), limit)
+
+    def used(cap: int) -> int:
+        return sum(min(len(value), cap) for _, value in items)
+
+    # The largest per-value cap that fits: short values stay whole, long ones share what is left.
+    low, high = 0, max(len(value) for _, value in items)
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if used(middle) <= room else (low, middle - 1)
+    return {key: truncate(value, low) for key, value in items}
+
+
+def _age(incident: Mapping[str, Any]) -> tuple[datetime, int]:
+    """Order incidents by ``createdAt``, then ``tinyId``: the first is the one to keep."""
+    try:
+        moment = datetime.fromisoformat(str(incident.get("createdAt") or "").replace("Z", "+00:00"))
+    except ValueError:
+        moment = _NEVER
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    try:
+        tiny = int(incident.get("tinyId") or 0)
+    except (TypeError, ValueError):
+        tiny = 0
+    return moment, tiny
+
+
+def _list_open(tag: str) -> Flow[list[dict[str, Any]]]:
+    """Find the open incidents with ``tag``, oldest first."""
+    found: list[dict[str, Any]] = []
+    while True:
+        arguments = {"query": open_query(tag), "offset": len(found), "limit": _PAGE}
+        page = yield Call("list_incidents", {**arguments, "sort": "createdAt", "order": "asc"})
+        items = page.get("data") or []
+        found.extend(items)
+        if not items or not (page.get("paging") or {}).get("next"):
+            break
+    # Only exact matches count, whatever the server's search makes of the query.
+    exact = [i for i in found if tag in (i.get("tags") or []) and i.get("status", "open") == "open"]
+    return sorted(exact, key=_age)
+
+
+def _write_all(calls: list[Call], *, tolerate: bool = False) -> Flow[tuple[list[str], list[str]]]:
+    """
+    Send every write first, then wait for each; return the identifiers done and skipped.
+
+    With ``tolerate``, a write whose incident is gone or no longer open (not found, or processed
+    with success false) is skipped instead of raised: the goal, "not open", is reached anyway.
+    """
+    pending: list[tuple[str, str | None]] = []
+    skipped: list[str] = []
+    for call in calls:
+        identifier = str(call.arguments["identifier"])
+        try:
+            response = yield call
+        except NotFoundError:
+            if not tolerate:
+                raise
+            skipped.append(identifier)
+            continue
+        pending.append((identifier, response.get("requestId")))
+    done: list[str] = []
+    for identifier, request_id in pending:
+        try:
+            if request_id:
+                yield Wait(request_id)
+        except (RequestFailedError, NotFoundError):
+            if not tolerate:
+                raise
+            skipped.append(identifier)
+            continue
+        done.append(identifier)
+    return done, skipped
+
+
+def _close_duplicates(open_now: list[dict[str, Any]], kept: Mapping[str, Any]) -> Flow[list[str]]:
+    note = (
+        f"Closed as a duplicate of incident #{kept.get('tinyId')} ({kept['id']}), "
+        "opened for the same failure at the same time; it stays open."
+    )
+    calls = [
+        Call("close_incident", {"identifier": incident["id"], "note": note})
+        for incident in open_now
+        if incident["id"] != kept["id"]
+    ]
+    closed, _ = yield from _write_all(calls, tolerate=True)
+    return closed
+
+
+def _ambiguous(error: OpsgenieIncidentError) -> bool:
+    """Whether a failed create may nevertheless have been accepted by the server."""
+    return (isinstance(error, TransportError) and error.request_sent) or isinstance(error, ServerError)
+
+
+def _create(tag: str, create: Mapping[str, Any], attempts: int, settle: float) -> Flow[str | None]:
+    """Create the incident; return its id, or None when a lost answer's incident turned up in a search."""
+    for attempt in range(1, attempts + 1):
+        try:
+            response = yield Call("create_incident", dict(create))
+        except (TransportError, ServerError) as error:
+            if not _ambiguous(error) or attempt == attempts:
+                raise
+            # The create may have been applied: look for it (once more after a pause, as the server
+            # processes writes asynchronously) before creating again.
+            if (yield from _list_open(tag)):
+                return None
+            yield Sleep(settle)
+            if (yield from _list_open(tag)):
+                return None
+            continue
+        data = yield Wait(str(response["requestId"]))
+        return str(data.get("incidentId") or "") or None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def open_or_note(
+    tag: str,
+    *,
+    create: Mapping[str, Any],
+    note: str,
+    create_attempts: int = 3,
+    settle: float = 1.0,
+) -> Flow[IncidentOutcome]:
+    """
+    Open one incident for ``tag``, or add ``note`` to the one already open.
+
+    :param tag: the fingerprint tag; it is added to the created incident's tags if missing.
+    :param create: the ``create_incident`` arguments (message, description, details, ...).
+    :param note: the note for an incident that is already open (or that won a creation race).
+    :param create_attempts: creates at most, each after a search found nothing.
+    :param settle: the pause before the second search after an ambiguous create failure.
+    """
+    tags = list(create.get("tags") or [])
+    create = {**create, "tags": tags if tag in tags else [tag, *tags]}
+    open_now = yield from _list_open(tag)
+    if open_now:
+        kept = open_now[0]
+        yield from _write_all([Call("add_note", {"identifier": kept["id"], "note": note})])
+        closed = yield from _close_duplicates(open_now, kept)
+        return IncidentOutcome("noted", kept["id"], closed=tuple(closed))
+    created = yield from _create(tag, create, create_attempts, settle)
+    open_now = yield from _list_open(tag)
+    if not open_now:
+        # Resolved or closed already by someone else: nothing left to converge.
+        return IncidentOutcome("created", created)
+    kept = open_now[0]
+    closed = yield from _close_duplicates(open_now, kept)
+    if created is not None and created != kept["id"]:
+        # Another worker won the race: this failure's facts go to the survivor, as a later one's would.
+        yield from _write_all([Call("add_note", {"identifier": kept["id"], "note": note})])
+        return IncidentOutcome("noted", kept["id"], closed=tuple(closed))
+    return IncidentOutcome("created", kept["id"], closed=tuple(closed))
+
+
+def resolve_open(tag: str, *, note: str) -> Flow[IncidentOutcome]:
+    """Resolve every open incident carrying ``tag`` with ``note``; only one read when none is open."""
+    open_now = yield from _list_open(tag)
+    if not open_now:
+        return IncidentOutcome("nothing")
+    calls = [Call("resolve_incident", {"identifier": i["id"], "note": note}) for i in open_now]
+    resolved, skipped = yield from _write_all(calls, tolerate=True)
+    return IncidentOutcome("resolved", open_now[0]["id"], resolved=tuple(resolved), skipped=tuple(skipped))
+
+
+class SyncApi(Protocol):
+    """What :func:`run_flow` needs: the sync client or the hook."""
+
+    def _call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]: ...
+
+    def wait_for_request(self, request_id: str, *, timeout: float = ...) -> dict[str, Any]: ...
+
+
+class AsyncApi(Protocol):
+    """What :func:`arun_flow` needs: the async client."""
+
+    async def _call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def wait_for_request(self, request_id: str, *, timeout: float = ...) -> dict[str, Any]: ...
+
+
+class _Driver:
+    """The part of both drivers that does no I/O: resuming the flow and keeping the time budget."""
+
+    def __init__(self, flow: Flow[Any], timeout: float) -> None:
+        self.flow = flow
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self.reply: Any = None
+        self.error: BaseException | None = None
+
+    def next_step(self) -> tuple[Step | None, Any]:
+        """Resume the flow with the last reply or error; return ``(step, None)`` or ``(None, result)``."""
+        reply, error, self.reply, self.error = self.reply, self.error, None, None
+        try:
+            step = self.flow.throw(error) if error is not None else self.flow.send(reply)
+        except StopIteration as stop:
+            return None, stop.value
+        if self.remaining() <= 0 and not isinstance(step, Wait):
+            self.error = WaitTimeoutError(f"gave up after the notifier's {self.timeout:g} s budget")
+        return step, None
+
+    def remaining(self) -> float:
+        """Return the seconds left in the budget."""
+        return self.deadline - time.monotonic()
+
+
+def run_flow(flow: Flow[T], api: SyncApi, *, timeout: float = 60.0) -> T:
+    """Drive ``flow`` with a synchronous client or hook, within ``timeout`` seconds."""
+    driver = _Driver(flow, timeout)
+    while True:
+        step, result = driver.next_step()
+        if step is None:
+            return result  # type: ignore[no-any-return]
+        if driver.error is not None:
+            continue
+        try:
+            if isinstance(step, Call):
+                driver.reply = api._call(step.endpoint, step.arguments)
+            elif isinstance(step, Wait):
+                driver.reply = api.wait_for_request(step.request_id, timeout=max(driver.remaining(), 0.0))
+            else:
+                time.sleep(min(step.seconds, max(driver.remaining(), 0.0)))
+        except Exception as error:  # thrown into the flow, which handles it or lets it propagate
+            driver.error = error
+
+
+async def arun_flow(flow: Flow[T], api: AsyncApi, *, timeout: float = 60.0) -> T:
+    """Drive ``flow`` with the asynchronous client, within ``timeout`` seconds."""
+    driver = _Driver(flow, timeout)
+    while True:
+        step, result = driver.next_step()
+        if step is None:
+            return result  # type: ignore[no-any-return]
+        if driver.error is not None:
+            continue
+        try:
+            if isinstance(step, Call):
+                driver.reply = await api._call(step.endpoint, step.arguments)
+            elif isinstance(step, Wait):
+                remaining = max(driver.remaining(), 0.0)
+                driver.reply = await api.wait_for_request(step.request_id, timeout=remaining)
+            else:
+                await asyncio.sleep(min(step.seconds, max(driver.remaining(), 0.0)))
+        except Exception as error:  # thrown into the flow, which handles it or lets it propagate
+            driver.error = error

@@ -1,0 +1,386 @@
+"""
+Notifiers that open an Opsgenie incident when a task or DAG fails and resolve it when it recovers.
+
+Attach them through ``default_args`` (every task), on a DAG, or as a Deadline Alert callback::
+
+    default_args = opsgenie_incident_callbacks(priority="P2", tags=["billing"])
+
+A failure opens one incident per fingerprint (by default the DAG id and task id; a DAG-level or
+Deadline callback uses the DAG id). While it is open, later failures add notes to it instead of
+opening another; when the task (or DAG) succeeds, every open incident with the fingerprint is
+resolved with a note. Many workers failing at once converge to one open incident without any lock
+(see :mod:`airflow_provider_opsgenie_incident.client.incidents`).
+
+Where the callbacks run: task callbacks in the worker, after the task; DAG callbacks and the
+failure callbacks of tasks killed from outside in the DAG processor, with a smaller context (there
+may be no ``ti`` and no ``dag_run``); Deadline Alert callbacks in the triggerer, through
+``async_notify``, with only ``dag_run`` (a dict) and ``deadline`` in the context.
+
+On failure a notifier logs one line naming the fingerprint and the error, then raises the typed
+error, as Airflow's own notifiers do: Airflow logs a failing callback and never changes the
+task's state for it, and a Deadline callback is marked failed. Each notifier gives up after
+``timeout`` seconds (its retry budget and its wait), so an unreachable Opsgenie cannot hold a
+worker. The API key never reaches a log line, an error or an incident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+from airflow.sdk import BaseNotifier
+
+from airflow_provider_opsgenie_incident.client.incidents import (
+    arun_flow,
+    fingerprint_tag,
+    fit_details,
+    open_or_note,
+    resolve_open,
+    run_flow,
+)
+from airflow_provider_opsgenie_incident.client.validation import (
+    DESCRIPTION_LIMIT,
+    MESSAGE_LIMIT,
+    NOTE_LIMIT,
+    TAG_LIMIT,
+    TAGS_LIMIT,
+    truncate,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_opsgenie_incident.client.incidents import Flow, IncidentOutcome
+    from airflow_provider_opsgenie_incident.client.settings import ClientSettings
+    from airflow_provider_opsgenie_incident.client.types import Responder
+    from airflow_provider_opsgenie_incident.hooks.incident import IncidentDefaults, OpsgenieIncidentHook
+
+__all__ = [
+    "OpsgenieIncidentFailureNotifier",
+    "OpsgenieIncidentRecoveryNotifier",
+    "opsgenie_incident_callbacks",
+    "send_opsgenie_incident_failure_notification",
+    "send_opsgenie_incident_recovery_notification",
+]
+
+DEFAULT_TIMEOUT = 30.0
+_SEPARATOR = "\x1f"  # cannot occur in a DAG or task id, so the fingerprint key is unambiguous
+
+
+def _field(source: Any, name: str) -> Any:
+    """Read ``name`` from an object or a mapping (the triggerer's ``dag_run`` is a plain dict)."""
+    if source is None:
+        return None
+    if isinstance(source, Mapping):
+        return source.get(name)
+    return getattr(source, name, None)
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, BaseException):
+        return f"{type(value).__name__}: {value}"
+    return str(value)
+
+
+def _redact(text: str) -> str:
+    """Mask the secrets Airflow knows of (connection passwords, sensitive variables) in text sent out."""
+    try:
+        # Where Airflow's own task logging gets it; the SDK has no public name for it yet.
+        from airflow.sdk._shared.secrets_masker import redact
+    except ImportError:  # pragma: no cover - the masker moved in a later Airflow
+        return text
+    return str(redact(text))
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What a callback is about, read from whichever context the caller had."""
+
+    scope: Literal["task", "dag", "deadline"]
+    dag_id: str
+    task_id: str | None = None
+    run_id: str | None = None
+    try_number: str | None = None
+    map_index: str | None = None
+    logical_date: str | None = None
+    log_url: str | None = None
+    error: str | None = None
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any]) -> _Run:
+        ti = context.get("ti")
+        dag_run = context.get("dag_run")
+        deadline = context.get("deadline")
+        # A DAG callback's context carries "reason", even when it also holds the run's last task.
+        scope: Literal["task", "dag", "deadline"] = (
+            "deadline" if deadline is not None else "dag" if "reason" in context or ti is None else "task"
+        )
+        dag_id = _field(context.get("dag"), "dag_id") or _field(ti, "dag_id") or _field(dag_run, "dag_id")
+        map_index = _field(ti, "map_index") if scope == "task" else None
+        try:
+            log_url = _text(_field(ti, "log_url"))
+        except Exception:  # a partial task instance may fail to build its URL; the incident matters more
+            log_url = None
+        error = context.get("exception") or context.get("reason")
+        if scope == "deadline":
+            error = f"still running at its deadline, {_text(_field(deadline, 'deadline_time')) or 'unknown'}"
+        return cls(
+            scope=scope,
+            dag_id=str(dag_id or "unknown_dag"),
+            task_id=_text(_field(ti, "task_id")) if scope == "task" else None,
+            run_id=_text(context.get("run_id") or _field(dag_run, "run_id") or _field(dag_run, "dag_run_id")),
+            try_number=_text(_field(ti, "try_number")) if scope == "task" else None,
+            map_index=str(map_index) if isinstance(map_index, int) and map_index >= 0 else None,
+            logical_date=_text(context.get("logical_date") or _field(dag_run, "logical_date")),
+            log_url=log_url,
+            error=_text(error),
+        )
+
+    @property
+    def subject(self) -> str:
+        """Name the task or DAG, as people read it."""
+        return f"{self.dag_id}.{self.task_id}" if self.task_id else f"DAG {self.dag_id}"
+
+    def fingerprint(self, override: str | None) -> str:
+        """Return the fingerprint tag: of ``override`` if given, else of the DAG id (and task id)."""
+        if override:
+            return fingerprint_tag(override)
+        if self.task_id:
+            return fingerprint_tag(_SEPARATOR.join(("task", self.dag_id, self.task_id)), self.subject)
+        return fingerprint_tag(_SEPARATOR.join(("dag", self.dag_id)), self.dag_id)
+
+    def facts(self) -> dict[str, str]:
+        """Return the run's facts under the detail keys they are stored with."""
+        names = ("dag_id", "task_id", "run_id", "try_number", "map_index", "logical_date", "log_url")
+        facts = {name: getattr(self, name) for name in names}
+        return {name: value for name, value in facts.items() if value is not None}
+
+    def story(self, headline: str) -> str:
+        """Return ``headline`` followed by the run's facts, one per line."""
+        labels = [("Error", self.error), ("Run", self.run_id), ("Try", self.try_number)]
+        labels += [("Map index", self.map_index), ("Logical date", self.logical_date), ("Log", self.log_url)]
+        return "\n".join([headline, *(f"{label}: {value}" for label, value in labels if value)])
+
+
+def _tags(fingerprint: str, tags: Sequence[Any]) -> list[str]:
+    """Return the fingerprint and the given tags, each made valid, at most 20."""
+    cleaned = [truncate(str(tag).replace(",", " ").strip(), TAG_LIMIT) for tag in tags]
+    return list(dict.fromkeys([fingerprint, *(tag for tag in cleaned if tag)]))[:TAGS_LIMIT]
+
+
+class _OpsgenieIncidentNotifier(BaseNotifier):
+    """The shared half of both notifiers: connection, fingerprint, note, time budget, sync and async runs."""
+
+    template_fields: Sequence[str] = ("opsgenie_incident_conn_id", "fingerprint", "note")
+    action = "notify"
+
+    def __init__(
+        self,
+        *,
+        opsgenie_incident_conn_id: str = "opsgenie_incident_default",
+        fingerprint: str | None = None,
+        note: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.opsgenie_incident_conn_id = opsgenie_incident_conn_id
+        self.fingerprint = fingerprint
+        self.note = note
+        self.timeout = timeout
+
+    @cached_property
+    def hook(self) -> OpsgenieIncidentHook:
+        """The hook; its retry budget is the notifier's ``timeout``."""
+        from airflow_provider_opsgenie_incident.hooks.incident import OpsgenieIncidentHook
+
+        return OpsgenieIncidentHook(self.opsgenie_incident_conn_id, retry_timeout=self.timeout)
+
+    def _flow(self, run: _Run, tag: str, defaults: IncidentDefaults) -> Flow[IncidentOutcome]:
+        raise NotImplementedError
+
+    def notify(self, context: Context) -> None:
+        """Run the notifier's flow with the synchronous client (worker, DAG processor)."""
+        run = _Run.from_context(context)
+        tag = run.fingerprint(self.fingerprint)
+        try:
+            outcome = run_flow(self._flow(run, tag, self.hook.defaults), self.hook, timeout=self.timeout)
+        except Exception as error:
+            self._log_failure(run, tag, error)
+            raise
+        self._log_outcome(run, tag, outcome, self.hook.settings)
+
+    async def async_notify(self, context: Context) -> None:
+        """Run the same flow with the asynchronous client (triggerer: Deadline Alerts)."""
+        run = _Run.from_context(context)
+        tag = run.fingerprint(self.fingerprint)
+        try:
+            connection = await self.hook.aget_connection(self.opsgenie_incident_conn_id)
+            flow = self._flow(run, tag, self.hook.defaults_from_connection(connection))
+            async with await self.hook.get_async_client() as client:
+                outcome = await arun_flow(flow, client, timeout=self.timeout)
+        except Exception as error:
+            self._log_failure(run, tag, error)
+            raise
+        self._log_outcome(run, tag, outcome, client.settings)
+
+    def _log_failure(self, run: _Run, tag: str, error: Exception) -> None:
+        self.log.error(
+            "Opsgenie incident %s for %s (fingerprint %s) failed: %s: %s",
+            self.action,
+            run.subject,
+            tag,
+            type(error).__name__,
+            error,
+        )
+
+    def _log_outcome(self, run: _Run, tag: str, outcome: IncidentOutcome, settings: ClientSettings) -> None:
+        if outcome.action == "nothing":
+            self.log.debug("No open Opsgenie incident for %s (fingerprint %s)", run.subject, tag)
+            return
+        for incident_id in outcome.resolved or (outcome.incident_id,):
+            self.log.info(
+                "Opsgenie incident %s %s for %s (fingerprint %s) %s",
+                incident_id,
+                outcome.action,
+                run.subject,
+                tag,
+                settings.incident_url(incident_id or "") or "",
+            )
+        if outcome.closed:
+            self.log.info("Closed duplicate incident(s) %s", ", ".join(outcome.closed))
+
+
+class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
+    """
+    Open an Opsgenie incident for a failed task or DAG, or add a note to the one already open.
+
+    Defaults come from the context (message ``[Airflow] <dag_id>.<task_id> failed``, a description
+    and details with the exception, run id, try number, logical date and log URL) and from the
+    connection extra (priority, responders, tags, service id). Every text is cut to its API limit,
+    so a long name never loses the incident.
+
+    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection. (templated)
+    :param fingerprint: what the incident stands for; failures with the same fingerprint share one
+        open incident. Default: the DAG id and task id (DAG-level and Deadline callbacks: the DAG id).
+        (templated)
+    :param message: the incident's message, cut to 130 characters. (templated)
+    :param description: the incident's description, cut to 15000 characters. (templated)
+    :param details: custom properties added to the run's facts. (templated)
+    :param tags: tags besides the fingerprint tag (default: the connection's). (templated)
+    :param responders: teams or users, e.g. ``[{"type": "team", "name": "NOC"}]`` (default: the
+        connection's). (templated)
+    :param priority: ``P1`` to ``P5`` (default: the connection's, else Opsgenie's ``P3``). (templated)
+    :param service_id: the impacted service (default: the connection's). (templated)
+    :param note: the note added to an incident already open. (templated)
+    :param timeout: seconds the notification may take, retries and waits included.
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#create-incident
+    """
+
+    template_fields: Sequence[str] = (
+        *_OpsgenieIncidentNotifier.template_fields,
+        "message",
+        "description",
+        "details",
+        "tags",
+        "responders",
+        "priority",
+        "service_id",
+    )
+    template_fields_renderers = {"details": "json", "responders": "json"}
+    action = "open"
+
+    def __init__(
+        self,
+        *,
+        message: str | None = None,
+        description: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+        responders: Sequence[Responder] | None = None,
+        priority: str | None = None,
+        service_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.message = message
+        self.description = description
+        self.details = details
+        self.tags = tags
+        self.responders = responders
+        self.priority = priority
+        self.service_id = service_id
+
+    def _flow(self, run: _Run, tag: str, defaults: IncidentDefaults) -> Flow[IncidentOutcome]:
+        headline = f"{run.subject} {'missed its deadline' if run.scope == 'deadline' else 'failed'}"
+        message = self.message or f"[Airflow] {headline}"
+        details = {**run.facts(), **{str(k): str(v) for k, v in (self.details or {}).items()}}
+        description = self.description or run.story(f"{headline}.")
+        create: dict[str, Any] = {
+            "message": truncate(_redact(message), MESSAGE_LIMIT),
+            "description": truncate(_redact(description), DESCRIPTION_LIMIT),
+            "details": fit_details({key: _redact(value) for key, value in details.items()}),
+            "tags": _tags(tag, self.tags if self.tags is not None else defaults.tags),
+            "responders": list(self.responders or defaults.responders) or None,
+            "priority": self.priority or defaults.priority,
+            "service_id": self.service_id or defaults.service_id,
+        }
+        note = self.note or run.story(f"{headline} again.")
+        return open_or_note(tag, create=create, note=truncate(_redact(note), NOTE_LIMIT))
+
+
+class OpsgenieIncidentRecoveryNotifier(_OpsgenieIncidentNotifier):
+    """
+    Resolve every open Opsgenie incident of a task or DAG that succeeded, with a note.
+
+    With nothing open it makes one read and no write, so it is cheap on every success.
+
+    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection. (templated)
+    :param fingerprint: the failure notifier's fingerprint (default: the DAG id and task id; DAG-level:
+        the DAG id). (templated)
+    :param note: the note added on resolving (default: which run succeeded). (templated)
+    :param timeout: seconds the notification may take, retries and waits included.
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#resolve-incident
+    """
+
+    action = "resolve"
+
+    def _flow(self, run: _Run, tag: str, defaults: IncidentDefaults) -> Flow[IncidentOutcome]:
+        note = self.note or f"{run.subject} succeeded in run {run.run_id or 'unknown'}: resolved by Airflow."
+        return resolve_open(tag, note=truncate(_redact(note), NOTE_LIMIT))
+
+
+send_opsgenie_incident_failure_notification = OpsgenieIncidentFailureNotifier
+send_opsgenie_incident_recovery_notification = OpsgenieIncidentRecoveryNotifier
+
+_SHARED_OPTIONS = ("opsgenie_incident_conn_id", "fingerprint", "timeout")
+
+
+def opsgenie_incident_callbacks(
+    *, recovery_note: str | None = None, **options: Any
+) -> dict[str, BaseNotifier]:
+    """
+    Return ``on_failure_callback`` and ``on_success_callback`` notifiers sharing one configuration.
+
+    Spread it into ``default_args`` (every task) or into a ``DAG(...)`` (the DAG run)::
+
+        default_args = {"retries": 1, **opsgenie_incident_callbacks(priority="P2")}
+
+    :param recovery_note: the note added when resolving. (templated)
+    :param options: the :class:`OpsgenieIncidentFailureNotifier` arguments; the connection id,
+        fingerprint and timeout are shared with the recovery notifier.
+    """
+    shared = {name: options[name] for name in _SHARED_OPTIONS if name in options}
+    return {
+        "on_failure_callback": OpsgenieIncidentFailureNotifier(**options),
+        "on_success_callback": OpsgenieIncidentRecoveryNotifier(note=recovery_note, **shared),
+    }
