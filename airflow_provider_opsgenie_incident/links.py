@@ -1,0 +1,41 @@
+"""The "Opsgenie incident" button on a task: a link to the incident's page in the Opsgenie web UI."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperatorLink
+
+if TYPE_CHECKING:
+    from airflow.sdk import BaseOperator
+    from airflow.sdk.definitions.context import Context
+    from airflow.sdk.types import TaskInstanceKey
+
+__all__ = ["INCIDENT_URL_XCOM_KEY", "OpsgenieIncidentLink"]
+
+#: The XCom key under which a task stores the web address of the incident it acted on.
+INCIDENT_URL_XCOM_KEY = "opsgenie_incident_url"
+
+
+class OpsgenieIncidentLink(BaseOperatorLink):
+    """
+    Link a task to the Opsgenie incident it created, read or waited for.
+
+    The task stores the address (the incident's ``links.web``, else one built from the
+    connection's ``web_url`` extra) in the XCom ``opsgenie_incident_url``; the link reads it back.
+    """
+
+    name = "Opsgenie incident"
+
+    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
+        """Return the incident's web address stored by the task, or an empty string."""
+        from airflow.sdk.execution_time.xcom import XCom
+
+        url = XCom.get_value(ti_key=ti_key, key=INCIDENT_URL_XCOM_KEY)
+        return str(url) if url else ""
+
+    @staticmethod
+    def persist(context: Context, url: Any) -> None:
+        """Store an incident's web address for the link; nothing is stored when it is unknown."""
+        if url:
+            context["ti"].xcom_push(key=INCIDENT_URL_XCOM_KEY, value=str(url))

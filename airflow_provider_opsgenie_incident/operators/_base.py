@@ -1,0 +1,260 @@
+"""The private bases of every operator: one ``execute``, driven by the endpoint catalogue.
+
+A concrete operator names its catalogue ``action`` and stores each of its arguments under the
+catalogue's argument name; :meth:`_OpsgenieIncidentBaseOperator.execute` collects them, calls the
+hook method of that name (which validates them before any I/O) and shapes the answer for XCom:
+
+- a synchronous action (get an incident, every timeline action) returns the response's ``data``;
+- a listing pages through the results and returns at most ``max_results`` of them;
+- an asynchronous write (create, close, add a note...) returns its ``requestId`` at once, or, by
+  default, waits until Opsgenie has processed it, in the worker or deferred to the triggerer,
+  and fails with :class:`RequestFailedError` (the server's status text) when it did not succeed.
+
+Only the standard library, ``airflow.sdk`` and the client's pure modules are imported here: the
+hook (and with it ``requests``) is loaded when a task first needs it, never while a DAG is parsed.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from functools import cached_property
+from itertools import islice
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import BaseOperator, conf
+
+from airflow_provider_opsgenie_incident.client.catalogue import ENDPOINTS
+from airflow_provider_opsgenie_incident.client.errors import ServerError, error_from_dict
+from airflow_provider_opsgenie_incident.links import OpsgenieIncidentLink
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from airflow.sdk.definitions.context import Context
+
+    from airflow_provider_opsgenie_incident.client.types import IdentifierType
+    from airflow_provider_opsgenie_incident.hooks.incident import OpsgenieIncidentHook
+
+__all__ = ["DEFAULT_CONN_ID", "request_result"]
+
+#: The hook's ``default_conn_name``, repeated here so that parsing a DAG never imports the hook.
+DEFAULT_CONN_ID = "opsgenie_incident_default"
+
+# The trigger fails with WaitTimeoutError at ``wait_timeout`` on its own; the deferral timeout is
+# only a backstop for a trigger that never reports, so it must not pre-empt that typed error.
+_DEFERRAL_GRACE = 60.0
+
+
+def request_result(request_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Summarise a processed asynchronous request for XCom."""
+    return {
+        "request_id": request_id,
+        "incident_id": data.get("incidentId") or None,
+        "action": data.get("action"),
+        "status": data.get("status"),
+    }
+
+
+class _OpsgenieIncidentHookMixin:
+    """Give an operator or sensor its hook, built on first use: constructing a task costs no lookup."""
+
+    opsgenie_incident_conn_id: str
+
+    @cached_property
+    def hook(self) -> OpsgenieIncidentHook:
+        """The hook of ``opsgenie_incident_conn_id`` (imported here, so parsing a DAG never loads it)."""
+        from airflow_provider_opsgenie_incident.hooks.incident import OpsgenieIncidentHook
+
+        return OpsgenieIncidentHook(self.opsgenie_incident_conn_id)
+
+
+class _OpsgenieIncidentBaseOperator(_OpsgenieIncidentHookMixin, BaseOperator):
+    """
+    Call one catalogue action through :class:`OpsgenieIncidentHook` and return its answer.
+
+    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
+    """
+
+    #: The catalogue key (and hook method) this operator calls.
+    action: ClassVar[str]
+    template_fields: Sequence[str] = ("opsgenie_incident_conn_id",)
+    ui_color = "#e8f1fc"
+
+    def __init__(self, *, opsgenie_incident_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.opsgenie_incident_conn_id = opsgenie_incident_conn_id
+
+    def execute(self, context: Context) -> Any:
+        """Call the action with this operator's (rendered) arguments and return the result for XCom."""
+        return self._result(context, self._request(self._arguments()))
+
+    def _arguments(self) -> dict[str, Any]:
+        """Collect the action's arguments from the attributes of the same name; None is "not given"."""
+        return {
+            name: value
+            for name in ENDPOINTS[self.action].argument_names
+            if (value := getattr(self, name, None)) is not None
+        }
+
+    def _request(self, arguments: dict[str, Any]) -> Any:
+        return getattr(self.hook, self.action)(**arguments)
+
+    def _result(self, context: Context, response: Any) -> Any:
+        data = response.get("data", response)
+        if self._links_incident and isinstance(data, dict):
+            OpsgenieIncidentLink.persist(context, self.hook.incident_url(incident=data))
+        return data
+
+    @property
+    def _links_incident(self) -> bool:
+        """Whether the task shows the incident link, so its result must store the incident's address."""
+        return any(isinstance(link, OpsgenieIncidentLink) for link in self.operator_extra_links)
+
+
+class _OpsgenieIncidentListOperator(_OpsgenieIncidentBaseOperator):
+    """
+    Page through a listing with the client's iterator and return at most ``max_results`` items.
+
+    :param max_results: the most items to return (and store in XCom); None returns them all.
+    """
+
+    #: The client method yielding every item, page after page.
+    iterator: ClassVar[str]
+
+    def __init__(self, *, max_results: int | None = 100, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if max_results is not None and max_results < 1:
+            raise ValueError(f"max_results must be at least 1 or None, got {max_results!r}")
+        self.max_results = max_results
+
+    def _request(self, arguments: dict[str, Any]) -> list[dict[str, Any]]:
+        items = getattr(self.hook.client, self.iterator)(**arguments)
+        if self.max_results is None:
+            return list(items)
+        found = list(islice(items, self.max_results + 1))
+        if len(found) > self.max_results:
+            self.log.warning(
+                "More than %d results: returning the first %d; raise max_results for more.",
+                self.max_results,
+                self.max_results,
+            )
+        return found[: self.max_results]
+
+    def _result(self, context: Context, response: Any) -> Any:
+        return response
+
+
+class _OpsgenieIncidentRequestOperator(_OpsgenieIncidentBaseOperator):
+    """
+    Make an asynchronous write and, by default, wait until Opsgenie has processed it.
+
+    The write itself always runs in the worker: a deferred write would be sent again if the
+    triggerer restarted. Only the wait can move to the triggerer.
+
+    :param wait_for_completion: wait until the request is processed, and fail if it did not
+        succeed; when False, return ``{"request_id"}`` at once.
+    :param wait_timeout: seconds to wait at most before failing with ``WaitTimeoutError``.
+    :param deferrable: wait in the triggerer instead of the worker; needs ``wait_for_completion``.
+    """
+
+    def __init__(
+        self,
+        *,
+        wait_for_completion: bool = True,
+        wait_timeout: float = 60.0,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        # Each key of the result is also its own XCom, so ``create.output["incident_id"]`` works.
+        kwargs.setdefault("multiple_outputs", True)
+        super().__init__(**kwargs)
+        if deferrable and not wait_for_completion:
+            raise ValueError(
+                "deferrable=True moves the wait for the request to the triggerer, so it needs "
+                "wait_for_completion=True; pass deferrable=False to return without waiting"
+            )
+        if wait_timeout <= 0:
+            raise ValueError(f"wait_timeout must be positive, got {wait_timeout!r}")
+        self.wait_for_completion = wait_for_completion
+        self.wait_timeout = wait_timeout
+        self.deferrable = deferrable
+
+    def _result(self, context: Context, response: Any) -> dict[str, Any]:
+        request_id = response.get("requestId")
+        if not request_id:
+            raise ServerError(f"Opsgenie accepted {self.action} without a requestId", status=202)
+        self.log.info("Opsgenie accepted %s: request %s", self.action, request_id)
+        if not self.wait_for_completion:
+            return {"request_id": request_id}
+        if self.deferrable:
+            from airflow_provider_opsgenie_incident.triggers.incident import OpsgenieIncidentRequestTrigger
+
+            self.defer(
+                trigger=OpsgenieIncidentRequestTrigger(
+                    request_id=request_id,
+                    opsgenie_incident_conn_id=self.opsgenie_incident_conn_id,
+                    deadline=time.time() + self.wait_timeout,
+                ),
+                method_name="execute_complete",
+                timeout=timedelta(seconds=self.wait_timeout + _DEFERRAL_GRACE),
+            )
+        data = self.hook.wait_for_request(request_id, timeout=self.wait_timeout)
+        return self._processed(context, request_id, data)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        """
+        Resume after the trigger: return what a wait in the worker returns, or raise its typed error.
+
+        :raises RequestFailedError: the request was processed with success false.
+        :raises WaitTimeoutError: it was not processed within ``wait_timeout``.
+        """
+        if event.get("status") != "success":
+            raise error_from_dict(event["error"])
+        return self._processed(context, event["request_id"], event["data"])
+
+    def _processed(self, context: Context, request_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        result = request_result(request_id, data)
+        self.log.info("Request %s processed: %s", request_id, result["status"])
+        if self._links_incident and result["incident_id"]:
+            incident = self.hook.get_incident(identifier=result["incident_id"])["data"]
+            result["tiny_id"] = incident.get("tinyId")
+            result["url"] = self.hook.incident_url(incident=incident)
+            OpsgenieIncidentLink.persist(context, result["url"])
+        return result
+
+
+class _OpsgenieIncidentActionOperator(_OpsgenieIncidentRequestOperator):
+    """
+    Act on one incident, named by id or tiny id.
+
+    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
+    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
+    """
+
+    template_fields: Sequence[str] = (
+        *_OpsgenieIncidentRequestOperator.template_fields,
+        "identifier",
+        "identifier_type",
+    )
+
+    def __init__(
+        self, *, identifier: str, identifier_type: IdentifierType | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.identifier = identifier
+        self.identifier_type = identifier_type
+
+
+class _OpsgenieIncidentNoteActionOperator(_OpsgenieIncidentActionOperator):
+    """
+    Act on one incident and leave an optional note in its activity.
+
+    :param note: a note to add with the action (templated).
+    """
+
+    template_fields: Sequence[str] = (*_OpsgenieIncidentActionOperator.template_fields, "note")
+
+    def __init__(self, *, note: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.note = note

@@ -1,0 +1,207 @@
+"""Operators that change an incident's tags, details, priority, message or description.
+
+Like every incident write, they wait by default until Opsgenie has processed the request (see
+:mod:`airflow_provider_opsgenie_incident.operators.incident`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_opsgenie_incident.operators._base import (
+    _OpsgenieIncidentActionOperator,
+    _OpsgenieIncidentNoteActionOperator,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from airflow_provider_opsgenie_incident.client.types import Priority
+
+__all__ = [
+    "OpsgenieAddIncidentDetailsOperator",
+    "OpsgenieAddIncidentTagsOperator",
+    "OpsgenieRemoveIncidentDetailsOperator",
+    "OpsgenieRemoveIncidentTagsOperator",
+    "OpsgenieUpdateIncidentDescriptionOperator",
+    "OpsgenieUpdateIncidentMessageOperator",
+    "OpsgenieUpdateIncidentPriorityOperator",
+]
+
+_JSON = "json"
+
+
+class OpsgenieAddIncidentTagsOperator(_OpsgenieIncidentNoteActionOperator):
+    """
+    Add tags to an incident.
+
+    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
+    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
+    :param tags: the tags to add, at most 20 of 50 characters each (templated).
+    :param note: a note to add (templated).
+    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
+    :param wait_for_completion: wait until the request is processed (default).
+    :param wait_timeout: seconds to wait at most.
+    :param deferrable: wait in the triggerer instead of the worker.
+    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#add-tags-to-incident
+    """
+
+    action = "add_tags"
+    template_fields: Sequence[str] = (*_OpsgenieIncidentNoteActionOperator.template_fields, "tags")
+    template_fields_renderers = {"tags": _JSON}
+
+    def __init__(self, *, tags: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tags = tags
+
+
+class OpsgenieRemoveIncidentTagsOperator(_OpsgenieIncidentNoteActionOperator):
+    """
+    Remove tags from an incident.
+
+    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
+    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
+    :param tags: the tags to remove (templated).
+    :param note: a note to add (templated).
+    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
+    :param wait_for_completion: wait until the request is processed (default).
+    :param wait_timeout: seconds to wait at most.
+    :param deferrable: wait in the triggerer instead of the worker.
+    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#remove-tags-from-incident
+    """
+
+    action = "remove_tags"
+    template_fields: Sequence[str] = (*_OpsgenieIncidentNoteActionOperator.template_fields, "tags")
+    template_fields_renderers = {"tags": _JSON}
+
+    def __init__(self, *, tags: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tags = tags
+
+
+class OpsgenieAddIncidentDetailsOperator(_OpsgenieIncidentNoteActionOperator):
+    """
+    Add custom properties (details) to an incident.
+
+    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
+    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
+    :param details: the properties to add, a ``str`` to ``str`` mapping (templated).
+    :param note: a note to add (templated).
+    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
+    :param wait_for_completion: wait until the request is processed (default).
+    :param wait_timeout: seconds to wait at most.
+    :param deferrable: wait in the triggerer instead of the worker.
+    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#add-details-custom-properties-to-incident
+    """
+
+    action = "add_details"
+    template_fields: Sequence[str] = (*_OpsgenieIncidentNoteActionOperator.template_fields, "details")
+    template_fields_renderers = {"details": _JSON}
+
+    def __init__(self, *, details: Mapping[str, str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.details = details
+
+
+class OpsgenieRemoveIncidentDetailsOperator(_OpsgenieIncidentNoteActionOperator):
+    """
+    Remove custom properties (details) from an incident.
+
+    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
+    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
+    :param keys: the names of the properties to remove (templated).
+    :param note: a note to add (templated).
+    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
+    :param wait_for_completion: wait until the request is processed (default).
+    :param wait_timeout: seconds to wait at most.
+    :param deferrable: wait in the triggerer instead of the worker.
+    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#remove-details-custom-properties-from-incident
+    """
+
+    action = "remove_details"
+    template_fields: Sequence[str] = (*_OpsgenieIncidentNoteActionOperator.template_fields, "keys")
+    template_fields_renderers = {"keys": _JSON}
+
+    def __init__(self, *, keys: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.keys = keys
+
+
+class OpsgenieUpdateIncidentPriorityOperator(_OpsgenieIncidentActionOperator):
+    """
+    Change an incident's priority.
+
+    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
+    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
+    :param priority: ``P1`` to ``P5`` (templated).
+    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
+    :param wait_for_completion: wait until the request is processed (default).
+    :param wait_timeout: seconds to wait at most.
+    :param deferrable: wait in the triggerer instead of the worker.
+    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#update-incident-priority
+    """
+
+    action = "update_priority"
+    template_fields: Sequence[str] = (*_OpsgenieIncidentActionOperator.template_fields, "priority")
+
+    def __init__(self, *, priority: Priority, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.priority = priority
+
+
+class OpsgenieUpdateIncidentMessageOperator(_OpsgenieIncidentActionOperator):
+    """
+    Change an incident's message (its title).
+
+    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
+    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
+    :param message: the new message, at most 130 characters (templated).
+    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
+    :param wait_for_completion: wait until the request is processed (default).
+    :param wait_timeout: seconds to wait at most.
+    :param deferrable: wait in the triggerer instead of the worker.
+    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#update-incident-message
+    """
+
+    action = "update_message"
+    template_fields: Sequence[str] = (*_OpsgenieIncidentActionOperator.template_fields, "message")
+
+    def __init__(self, *, message: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.message = message
+
+
+class OpsgenieUpdateIncidentDescriptionOperator(_OpsgenieIncidentActionOperator):
+    """
+    Change an incident's description; an empty string clears it.
+
+    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
+    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
+    :param description: the new description, at most 15000 characters (templated).
+    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
+    :param wait_for_completion: wait until the request is processed (default).
+    :param wait_timeout: seconds to wait at most.
+    :param deferrable: wait in the triggerer instead of the worker.
+    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#update-incident-description
+    """
+
+    action = "update_description"
+    template_fields: Sequence[str] = (*_OpsgenieIncidentActionOperator.template_fields, "description")
+
+    def __init__(self, *, description: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.description = description
