@@ -51,6 +51,7 @@ from airflow_provider_opsgenie_incident.client.validation import (
 )
 
 if TYPE_CHECKING:
+    import jinja2
     from airflow.sdk import Context
 
     from airflow_provider_opsgenie_incident.client.incidents import Flow, IncidentOutcome
@@ -202,6 +203,13 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
         from airflow_provider_opsgenie_incident.hooks.incident import OpsgenieIncidentHook
 
         return OpsgenieIncidentHook(self.opsgenie_incident_conn_id, retry_timeout=self.timeout)
+
+    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
+        """Render the templated fields, with Airflow's default environment if the DAG offers none."""
+        # dag.test() hands DAG callbacks its scheduler copy of the DAG, which has no template environment.
+        if jinja_env is None and not hasattr(context.get("dag"), "get_template_env"):
+            jinja_env = self.get_template_env()
+        super().render_template_fields(context, jinja_env)
 
     def _flow(self, run: _Run, tag: str, defaults: IncidentDefaults) -> Flow[IncidentOutcome]:
         raise NotImplementedError

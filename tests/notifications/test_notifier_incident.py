@@ -1,0 +1,296 @@
+"""The failure and recovery notifiers against the emulator: dedup, notes, resolve, contexts, async."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from airflow.sdk import DAG
+
+from airflow_provider_opsgenie_incident.client import ServerError
+from airflow_provider_opsgenie_incident.emulator import Fault
+from airflow_provider_opsgenie_incident.notifications.incident import (
+    OpsgenieIncidentFailureNotifier,
+    OpsgenieIncidentRecoveryNotifier,
+    opsgenie_incident_callbacks,
+    send_opsgenie_incident_failure_notification,
+    send_opsgenie_incident_recovery_notification,
+)
+
+if TYPE_CHECKING:
+    from airflow_provider_opsgenie_incident.emulator import OpsgenieEmulator
+
+
+@dataclass
+class _TaskInstance:
+    """The task-instance fields a callback context offers (RuntimeTaskInstance has the same names)."""
+
+    dag_id: str
+    task_id: str
+    run_id: str = "manual__2025-01-01"
+    try_number: int = 1
+    map_index: int = -1
+
+    @property
+    def log_url(self) -> str:
+        return f"http://airflow.local/dags/{self.dag_id}/runs/{self.run_id}/tasks/{self.task_id}"
+
+
+def task_context(dag_id: str = "etl", task_id: str = "load", **extra: Any) -> dict[str, Any]:
+    ti = _TaskInstance(dag_id, task_id)
+    context = {"dag": DAG(dag_id, schedule=None), "ti": ti, "run_id": ti.run_id}
+    return {"exception": ValueError("disk full"), **context, **extra}
+
+
+def open_incidents(emulator: OpsgenieEmulator) -> list[dict[str, Any]]:
+    return [incident for incident in emulator.incidents() if incident["status"] == "open"]
+
+
+def test_failure_opens_one_incident_with_the_run_facts(
+    opsgenie_incident_connection: OpsgenieEmulator,
+) -> None:
+    OpsgenieIncidentFailureNotifier()(task_context())
+    [incident] = opsgenie_incident_connection.incidents()
+    assert incident["message"] == "[Airflow] etl.load failed"
+    assert incident["tags"][0].startswith("af:etl.load:")
+    assert "ValueError: disk full" in incident["description"]
+    assert "Try: 1" in incident["description"]
+    assert incident["details"] == {
+        "dag_id": "etl",
+        "task_id": "load",
+        "run_id": "manual__2025-01-01",
+        "try_number": "1",
+        "log_url": "http://airflow.local/dags/etl/runs/manual__2025-01-01/tasks/load",
+    }
+
+
+def test_second_failure_adds_a_note_instead_of_an_incident(
+    opsgenie_incident_connection: OpsgenieEmulator,
+) -> None:
+    OpsgenieIncidentFailureNotifier()(task_context())
+    OpsgenieIncidentFailureNotifier()(task_context(exception=RuntimeError("still full")))
+    [incident] = opsgenie_incident_connection.incidents()
+    [note] = opsgenie_incident_connection.notes(incident["id"])
+    assert note["note"].startswith("etl.load failed again.")
+    assert "RuntimeError: still full" in note["note"]
+
+
+def test_failures_at_once_from_threads_leave_one_open_incident(
+    opsgenie_incident_connection: OpsgenieEmulator,
+) -> None:
+    emulator = opsgenie_incident_connection
+    emulator.processing_delay = 0.2  # creates become visible late, as in Opsgenie: every search misses
+    notifiers = [OpsgenieIncidentFailureNotifier() for _ in range(20)]
+    contexts = [task_context() for _ in range(20)]
+    start = threading.Barrier(20)
+    errors: list[BaseException] = []
+
+    def fail(index: int) -> None:
+        start.wait()
+        try:
+            notifiers[index](contexts[index])
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=fail, args=(index,)) for index in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    emulator.wait_until_processed()
+    incidents = emulator.incidents()
+    [kept] = open_incidents(emulator)
+    duplicates = [i for i in incidents if i["id"] != kept["id"]]
+    assert all(i["status"] == "closed" for i in duplicates)
+    for duplicate in duplicates:
+        assert any(f"#{kept['tinyId']} ({kept['id']})" in n["note"] for n in emulator.notes(duplicate["id"]))
+    assert len(emulator.notes(kept["id"])) == 19
+
+
+def test_lost_create_answer_leaves_one_incident(opsgenie_incident_connection: OpsgenieEmulator) -> None:
+    emulator = opsgenie_incident_connection
+    emulator.add_fault(Fault("lost_response", method="POST", path=r"^/v1/incidents/create$"))
+    OpsgenieIncidentFailureNotifier()(task_context())
+    assert len(emulator.incidents()) == 1
+    assert [r.fault for r in emulator.requests if r.path == "/v1/incidents/create"] == ["lost_response"]
+
+
+def test_recovery_resolves_every_open_incident_of_the_fingerprint(
+    opsgenie_incident_connection: OpsgenieEmulator,
+) -> None:
+    emulator = opsgenie_incident_connection
+    hook_notifier = OpsgenieIncidentFailureNotifier()
+    hook_notifier(task_context())
+    tag = emulator.incidents()[0]["tags"][0]
+    # A second open incident with the same fingerprint (left by a crash), and one of another task.
+    hook = hook_notifier.hook
+    hook.wait_for_request(hook.create_incident(message="stray", tags=[tag])["requestId"])
+    OpsgenieIncidentFailureNotifier()(task_context(task_id="other"))
+
+    OpsgenieIncidentRecoveryNotifier()(task_context())
+
+    statuses = {i["message"]: i["status"] for i in emulator.incidents()}
+    assert statuses == {
+        "[Airflow] etl.load failed": "resolved",
+        "stray": "resolved",
+        "[Airflow] etl.other failed": "open",
+    }
+    for incident in emulator.incidents()[:2]:
+        assert emulator.notes(incident["id"])[-1]["note"].startswith("etl.load succeeded in run manual__")
+
+
+def test_recovery_with_nothing_open_makes_no_write(opsgenie_incident_connection: OpsgenieEmulator) -> None:
+    OpsgenieIncidentRecoveryNotifier()(task_context())
+    assert [r.method for r in opsgenie_incident_connection.requests] == ["GET"]
+
+
+def test_different_tasks_get_different_incidents(opsgenie_incident_connection: OpsgenieEmulator) -> None:
+    for task_id in ("extract", "load"):
+        OpsgenieIncidentFailureNotifier()(task_context(task_id=task_id))
+    assert len(open_incidents(opsgenie_incident_connection)) == 2
+
+
+def test_very_long_names_still_open_the_incident(opsgenie_incident_connection: OpsgenieEmulator) -> None:
+    dag_id, task_id = "d" * 200, "t" * 200
+    context = task_context(dag_id, task_id, exception=ValueError("x" * 30000))
+    OpsgenieIncidentFailureNotifier(details={"payload": "p" * 9000})(context)
+    [incident] = opsgenie_incident_connection.incidents()
+    assert len(incident["message"]) == 130
+    assert incident["message"].endswith("…")
+    assert len(incident["tags"][0]) <= 50
+    assert len(incident["description"]) <= 15000
+    assert sum(len(k) + len(v) for k, v in incident["details"].items()) <= 8000
+    OpsgenieIncidentRecoveryNotifier()(context)
+    assert opsgenie_incident_connection.incidents()[0]["status"] == "resolved"
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        pytest.param({"run_id": "scheduled__1", "reason": "task_failure"}, id="dag-callback-no-ti"),
+        pytest.param({"reason": "task_failure"}, id="no-run-id-no-dag-run"),
+        pytest.param(
+            {"ti": _TaskInstance("etl", "load"), "run_id": "scheduled__1", "reason": "task_failure"},
+            id="dag-callback-with-last-ti",
+        ),
+    ],
+)
+def test_dag_processor_contexts_open_a_dag_incident(
+    opsgenie_incident_connection: OpsgenieEmulator, context: dict[str, Any]
+) -> None:
+    OpsgenieIncidentFailureNotifier()({"dag": DAG("etl", schedule=None), **context})
+    [incident] = opsgenie_incident_connection.incidents()
+    assert incident["message"] == "[Airflow] DAG etl failed"
+    assert incident["details"]["dag_id"] == "etl"
+    assert "task_id" not in incident["details"]
+    OpsgenieIncidentRecoveryNotifier()({"dag": DAG("etl", schedule=None), "reason": "success"})
+    assert opsgenie_incident_connection.incidents()[0]["status"] == "resolved"
+
+
+def test_templates_and_connection_defaults(
+    opsgenie_incident_connection: OpsgenieEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection = {
+        "conn_type": "opsgenie_incident",
+        "host": opsgenie_incident_connection.url,
+        "password": opsgenie_incident_connection.api_key,
+        "extra": {
+            "default_priority": "P2",
+            "default_responders": "team:NOC",
+            "default_tags": "airflow, prod",
+            "default_service_id": "svc-1",
+        },
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_OPSGENIE_INCIDENT_DEFAULT", json.dumps(connection))
+    notifier = OpsgenieIncidentFailureNotifier(
+        message="{{ ti.task_id }} broke in {{ dag.dag_id }}",
+        details={"owner": "{{ dag.dag_id }}-team"},
+        fingerprint="{{ dag.dag_id }}-pipeline",
+    )
+    notifier(task_context())
+    [incident] = opsgenie_incident_connection.incidents()
+    assert incident["message"] == "load broke in etl"
+    assert incident["priority"] == "P2"
+    assert incident["responders"] == [{"type": "team", "name": "NOC"}]
+    assert incident["tags"][1:] == ["airflow", "prod"]
+    assert incident["tags"][0].startswith("af:etl-pipeline:")
+    assert incident["details"]["owner"] == "etl-team"
+    assert incident["serviceId"] == "svc-1"
+
+
+def test_down_opsgenie_fails_within_the_timeout_without_the_key(
+    opsgenie_incident_connection: OpsgenieEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    opsgenie_incident_connection.add_fault(Fault("status", status=503, times=None))
+    started = time.monotonic()
+    with pytest.raises(ServerError):
+        OpsgenieIncidentFailureNotifier(timeout=1.0)(task_context())
+    assert time.monotonic() - started < 5
+    output = capsys.readouterr()
+    logged = output.out + output.err
+    assert "Opsgenie incident open for etl.load (fingerprint af:etl.load:" in logged
+    assert "ServerError" in logged
+    assert opsgenie_incident_connection.api_key not in logged
+
+
+@pytest.mark.asyncio
+async def test_async_notify_as_the_triggerer_awaits_it(
+    opsgenie_incident_connection: OpsgenieEmulator,
+) -> None:
+    # The triggerer builds the notifier with the context as a keyword and awaits it.
+    dag_run = {"dag_id": "etl", "dag_run_id": "scheduled__1", "logical_date": "2025-01-01T00:00:00Z"}
+    context = {"dag_run": dag_run, "deadline": {"id": "d-1", "deadline_time": "2025-01-01T01:00:00Z"}}
+    await OpsgenieIncidentFailureNotifier(message="{{ dag_run.dag_id }} is late", context=context)
+    await OpsgenieIncidentFailureNotifier(context=context)
+    [incident] = opsgenie_incident_connection.incidents()
+    assert incident["message"] == "etl is late"
+    assert "deadline, 2025-01-01T01:00:00Z" in incident["description"]
+    assert incident["details"]["run_id"] == "scheduled__1"
+    assert len(opsgenie_incident_connection.notes(incident["id"])) == 1
+    await OpsgenieIncidentRecoveryNotifier(context={"dag_run": dag_run, "reason": "success"})
+    assert opsgenie_incident_connection.incidents()[0]["status"] == "resolved"
+
+
+@pytest.mark.asyncio
+async def test_async_lost_create_answer_leaves_one_incident(
+    opsgenie_incident_connection: OpsgenieEmulator,
+) -> None:
+    opsgenie_incident_connection.add_fault(Fault("lost_response", method="POST", path=r"/incidents/create$"))
+    await OpsgenieIncidentFailureNotifier().async_notify(task_context())
+    assert len(opsgenie_incident_connection.incidents()) == 1
+
+
+def test_callbacks_helper_shares_the_identity() -> None:
+    callbacks = opsgenie_incident_callbacks(
+        opsgenie_incident_conn_id="ops", fingerprint="fp", timeout=5, priority="P1", recovery_note="ok"
+    )
+    failure, recovery = callbacks["on_failure_callback"], callbacks["on_success_callback"]
+    assert isinstance(failure, OpsgenieIncidentFailureNotifier)
+    assert isinstance(recovery, OpsgenieIncidentRecoveryNotifier)
+    assert failure.priority == "P1"
+    for name, value in (("opsgenie_incident_conn_id", "ops"), ("fingerprint", "fp"), ("timeout", 5)):
+        assert getattr(failure, name) == getattr(recovery, name) == value
+    assert recovery.note == "ok"
+    assert send_opsgenie_incident_failure_notification is OpsgenieIncidentFailureNotifier
+    assert send_opsgenie_incident_recovery_notification is OpsgenieIncidentRecoveryNotifier
+
+
+@pytest.mark.parametrize(
+    ("cls", "field"),
+    [
+        pytest.param(cls, field, id=f"{cls.__name__}.{field}")
+        for cls in (OpsgenieIncidentFailureNotifier, OpsgenieIncidentRecoveryNotifier)
+        for field in cls.template_fields
+    ],
+)
+def test_template_fields_are_attributes_documented_as_templated(cls: type, field: str) -> None:
+    assert hasattr(cls(), field)
+    doc = inspect.getdoc(cls) or ""
+    param = doc.split(f":param {field}:", 1)[1].split(":param", 1)[0]
+    assert "(templated)" in param
