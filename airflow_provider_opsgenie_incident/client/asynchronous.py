@@ -8,6 +8,8 @@ policy, errors, the request wait's decisions) except :meth:`_send`, the one exch
 from __future__ import annotations
 
 import asyncio
+import os
+import ssl
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +32,15 @@ if TYPE_CHECKING:
 __all__ = ["AsyncOpsgenieIncidentClient"]
 
 
+def _verify(bundle: str | bool) -> ssl.SSLContext | bool:
+    """Turn a CA bundle path into an SSL context: httpx 0.28 deprecates ``verify=<path>``."""
+    if isinstance(bundle, bool):
+        return bundle
+    if os.path.isdir(bundle):
+        return ssl.create_default_context(capath=bundle)
+    return ssl.create_default_context(cafile=bundle)
+
+
 class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]]):
     """
     An asynchronous client of the Opsgenie Incident and Incident Timeline APIs.
@@ -47,7 +58,7 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
             headers=auth_headers(settings.api_key),
             timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
             proxy=settings.resolved_proxy(),
-            verify=settings.ca_bundle(),
+            verify=_verify(settings.ca_bundle()),
             trust_env=False,
             follow_redirects=False,
         )

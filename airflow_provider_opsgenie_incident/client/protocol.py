@@ -68,7 +68,8 @@ def prepare(endpoint: Endpoint | str, arguments: Mapping[str, Any]) -> PreparedR
     Validate ``arguments`` against the endpoint and build the request; no I/O.
 
     ``None`` means "not given": it is never sent. Every path value is URL-encoded with no safe
-    characters, so an identifier such as ``../alerts`` or ``a/b?x=1`` stays one path segment.
+    characters, so an identifier such as ``../alerts`` or ``a/b?x=1`` stays one path segment;
+    ``.`` and ``..``, which no encoding keeps, are refused.
 
     :raises InvalidRequestError: a required field is missing or a value breaks a documented limit.
     :raises TypeError: an argument the endpoint does not know (a programming error).
@@ -95,6 +96,10 @@ def prepare(endpoint: Endpoint | str, arguments: Mapping[str, Any]) -> PreparedR
         if field.check is not None:
             field.check(field.wire, value)
         if field.location == "path":
+            if str(value) in (".", ".."):
+                # HTTP clients remove dot segments (RFC 3986, 5.2.4) after encoding, so "." or ".."
+                # would address another resource: /v1/incidents/./notes is /v1/incidents/notes.
+                raise InvalidRequestError(f"{field.wire} must not be '.' or '..'", field=field.wire)
             path_values[field.wire] = quote(str(value), safe="")
         elif field.location == "query":
             query.append((field.wire, _encode_query(value)))

@@ -74,7 +74,8 @@ class ClientSettings:
     :param connect_timeout: seconds to establish a connection.
     :param read_timeout: seconds to wait for each response.
     :param retry: the retry budget.
-    :param proxy: a proxy URL; when None, the environment's proxy for the base URL, read once.
+    :param proxy: a proxy URL; when None, the environment's proxy for the base URL, read once. Never
+        shown in ``repr``, as it may hold credentials.
     :param web_url: the account's web base URL, for links to incidents.
     """
 
@@ -83,7 +84,7 @@ class ClientSettings:
     connect_timeout: float = 5.0
     read_timeout: float = 15.0
     retry: RetrySettings = field(default_factory=RetrySettings)
-    proxy: str | None = None
+    proxy: str | None = field(default=None, repr=False)
     web_url: str | None = None
 
     def __post_init__(self) -> None:
