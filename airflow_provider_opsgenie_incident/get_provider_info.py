@@ -88,12 +88,21 @@ def get_provider_info() -> dict[str, Any]:
                 },
             }
         ],
-        "operators": [],
-        "sensors": [],
-        "triggers": [],
+        "operators": [
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": [
+                    f"{_PACKAGE}.operators.incident",
+                    f"{_PACKAGE}.operators.incident_update",
+                    f"{_PACKAGE}.operators.timeline",
+                ],
+            }
+        ],
+        "sensors": [{"integration-name": _INTEGRATION, "python-modules": [f"{_PACKAGE}.sensors.incident"]}],
+        "triggers": [{"integration-name": _INTEGRATION, "python-modules": [f"{_PACKAGE}.triggers.incident"]}],
         "notifications": [
             f"{_PACKAGE}.notifications.incident.OpsgenieIncidentFailureNotifier",
             f"{_PACKAGE}.notifications.incident.OpsgenieIncidentRecoveryNotifier",
         ],
-        "extra-links": [],
+        "extra-links": [f"{_PACKAGE}.links.OpsgenieIncidentLink"],
     }

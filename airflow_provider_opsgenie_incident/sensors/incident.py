@@ -1,0 +1,271 @@
+"""Sensors that wait for an asynchronous request to be processed or for an incident to reach a status.
+
+Both work in ``poke`` and ``reschedule`` mode in the worker, or with ``deferrable=True`` in the
+triggerer (they poke once in the worker first, so a condition that already holds costs no
+deferral). ``timeout`` and ``soft_fail`` behave the same in every mode: running out of time
+raises ``AirflowSensorTimeout``, or skips the task with ``soft_fail``; so does an incident
+reaching one of ``failure_statuses`` (``AirflowFailException``: no retry). A request processed
+with success false fails the task with ``RequestFailedError`` and the server's status text.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, get_args
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
+
+from airflow_provider_opsgenie_incident.client.errors import (
+    InvalidRequestError,
+    NotFoundError,
+    OpsgenieIncidentError,
+    WaitTimeoutError,
+    error_from_dict,
+)
+from airflow_provider_opsgenie_incident.client.types import IncidentStatus
+from airflow_provider_opsgenie_incident.client.waiting import RequestWait
+from airflow_provider_opsgenie_incident.links import OpsgenieIncidentLink
+from airflow_provider_opsgenie_incident.operators._base import (
+    DEFAULT_CONN_ID,
+    _OpsgenieIncidentHookMixin,
+    request_result,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from airflow.sdk.definitions.context import Context
+    from airflow.triggers.base import BaseTrigger
+
+    from airflow_provider_opsgenie_incident.client.types import IdentifierType
+
+__all__ = ["OpsgenieIncidentRequestSensor", "OpsgenieIncidentStatusSensor"]
+
+_STATUSES: tuple[str, ...] = get_args(IncidentStatus)
+
+
+class _OpsgenieIncidentSensor(_OpsgenieIncidentHookMixin, BaseSensorOperator):
+    """
+    Poke in the worker, or poke once and wait in the triggerer.
+
+    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
+    :param deferrable: wait in the triggerer (polling every ``poke_interval``) instead of the worker.
+    """
+
+    template_fields: Sequence[str] = ("opsgenie_incident_conn_id",)
+    ui_color = "#e8f1fc"
+    #: The success event's field carrying what :meth:`_done` reads.
+    event_field: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        opsgenie_incident_conn_id: str = DEFAULT_CONN_ID,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if deferrable and self.reschedule:
+            raise ValueError(
+                "deferrable=True waits in the triggerer; it cannot be combined with mode='reschedule'"
+            )
+        if deferrable and self.exponential_backoff:
+            raise ValueError(
+                "deferrable=True polls every poke_interval; exponential_backoff is not supported"
+            )
+        self.opsgenie_incident_conn_id = opsgenie_incident_conn_id
+        self.deferrable = deferrable
+
+    def _trigger(self, deadline: float) -> BaseTrigger:
+        raise NotImplementedError
+
+    def _done(self, context: Context, found: dict[str, Any]) -> Any:
+        """Check what the wait found and return the task's XCom value."""
+        raise NotImplementedError
+
+    def execute(self, context: Context) -> Any:
+        """Poke in the worker; when deferrable, poke once and hand the wait to the triggerer."""
+        if not self.deferrable:
+            return super().execute(context)
+        deadline = time.time() + self.timeout
+        done = self._first_poke(context)
+        if done:
+            return done.xcom_value if isinstance(done, PokeReturnValue) else None
+        self.defer(
+            trigger=self._trigger(deadline),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout),
+        )
+
+    def _first_poke(self, context: Context) -> bool | PokeReturnValue:
+        # The worker's poke loop (BaseSensorOperator.execute) maps errors this way; keep it here too.
+        try:
+            return self.poke(context)
+        except AirflowFailException as error:
+            if self.soft_fail or self.never_fail:
+                raise AirflowSkipException(f"Skipping: {error}") from error
+            raise
+        except OpsgenieIncidentError as error:
+            if self.never_fail:
+                raise AirflowSkipException(f"Skipping: {error}") from error
+            if not self.silent_fail:
+                raise
+            self.log.error("Sensor poke failed: %s", error)
+            return False
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        """
+        Resume after the trigger with the same result, or the same error, as a poke in the worker.
+
+        A timeout becomes ``AirflowSensorTimeout``, which ``soft_fail`` turns into a skip.
+        """
+        if event.get("status") == "success":
+            return self._done(context, event[self.event_field])
+        error = error_from_dict(event["error"])
+        if isinstance(error, WaitTimeoutError):
+            raise AirflowSensorTimeout(str(error)) from error
+        if self.never_fail:
+            raise AirflowSkipException(f"Skipping: {error}") from error
+        raise error
+
+
+class OpsgenieIncidentRequestSensor(_OpsgenieIncidentSensor):
+    """
+    Wait until Opsgenie has processed an asynchronous request (an incident write).
+
+    :param request_id: the ``requestId`` a write returned, e.g.
+        ``"{{ ti.xcom_pull('close')['request_id'] }}"`` (templated).
+    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
+    :param poke_interval: seconds between pokes (default 2); in the triggerer, the longest pause of
+        a poll interval that starts at 50 ms and grows.
+    :param deferrable: wait in the triggerer instead of the worker.
+    :return: ``{"request_id", "incident_id", "action", "status"}``.
+    :raises RequestFailedError: the request was processed with success false.
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#get-request-status
+    """
+
+    template_fields: Sequence[str] = (*_OpsgenieIncidentSensor.template_fields, "request_id")
+    event_field = "data"
+
+    def __init__(self, *, request_id: str, poke_interval: float = 2.0, **kwargs: Any) -> None:
+        kwargs.setdefault("multiple_outputs", True)
+        super().__init__(poke_interval=poke_interval, **kwargs)
+        self.request_id = request_id
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        """Read the request's status once."""
+        try:
+            response = self.hook.get_request_status(request_id=self.request_id)
+        except NotFoundError:
+            self.log.info("Request %s is not processed yet", self.request_id)
+            return False
+        data = RequestWait(self.request_id).outcome(response)
+        return False if data is None else PokeReturnValue(True, self._done(context, data))
+
+    def _trigger(self, deadline: float) -> BaseTrigger:
+        from airflow_provider_opsgenie_incident.triggers.incident import OpsgenieIncidentRequestTrigger
+
+        return OpsgenieIncidentRequestTrigger(
+            request_id=self.request_id,
+            opsgenie_incident_conn_id=self.opsgenie_incident_conn_id,
+            deadline=deadline,
+            max_interval=self.poke_interval,
+        )
+
+    def _done(self, context: Context, found: dict[str, Any]) -> dict[str, Any]:
+        return request_result(self.request_id, found)
+
+
+class OpsgenieIncidentStatusSensor(_OpsgenieIncidentSensor):
+    """
+    Wait until an incident is in one of ``target_statuses``, e.g. until it is resolved.
+
+    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
+    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
+    :param target_statuses: the statuses that end the wait with success: ``open``, ``resolved``
+        or ``closed`` (templated).
+    :param failure_statuses: statuses that end it with a failure (a skip with ``soft_fail``),
+        e.g. ``["closed"]`` while waiting for ``resolved`` (templated).
+    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
+    :param deferrable: wait in the triggerer (polling every ``poke_interval``) instead of the worker.
+    :return: the incident; its web address also feeds the task's "Opsgenie incident" link.
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#get-incident
+    """
+
+    template_fields: Sequence[str] = (
+        *_OpsgenieIncidentSensor.template_fields,
+        "identifier",
+        "identifier_type",
+        "target_statuses",
+        "failure_statuses",
+    )
+    template_fields_renderers = {"target_statuses": "json", "failure_statuses": "json"}
+    operator_extra_links = (OpsgenieIncidentLink(),)
+    event_field = "incident"
+
+    def __init__(
+        self,
+        *,
+        identifier: str,
+        identifier_type: IdentifierType | None = None,
+        target_statuses: Sequence[IncidentStatus] = ("resolved", "closed"),
+        failure_statuses: Sequence[IncidentStatus] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.identifier = identifier
+        self.identifier_type = identifier_type
+        self.target_statuses = target_statuses
+        self.failure_statuses = failure_statuses
+
+    def _statuses(self) -> tuple[list[str], list[str]]:
+        """Return the (rendered) target and failure statuses, checked."""
+        target: list[str] = list(self.target_statuses)
+        failure: list[str] = list(self.failure_statuses)
+        for field, statuses in (("target_statuses", target), ("failure_statuses", failure)):
+            unknown = sorted(set(statuses) - set(_STATUSES))
+            if unknown:
+                raise InvalidRequestError(
+                    f"{field} must be among {', '.join(_STATUSES)}; got {', '.join(map(str, unknown))}",
+                    field=field,
+                )
+        if not target or set(target) & set(failure):
+            raise InvalidRequestError(
+                "target_statuses must be non-empty and share no status with failure_statuses",
+                field="target_statuses",
+            )
+        return target, failure
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        """Read the incident once."""
+        target, failure = self._statuses()
+        response = self.hook.get_incident(identifier=self.identifier, identifier_type=self.identifier_type)
+        incident: dict[str, Any] = response.get("data") or {}
+        self.log.info("Incident %s is %s", incident.get("id", self.identifier), incident.get("status"))
+        if incident.get("status") not in (*target, *failure):
+            return False
+        return PokeReturnValue(True, self._done(context, incident))
+
+    def _trigger(self, deadline: float) -> BaseTrigger:
+        from airflow_provider_opsgenie_incident.triggers.incident import OpsgenieIncidentStatusTrigger
+
+        target, failure = self._statuses()
+        return OpsgenieIncidentStatusTrigger(
+            identifier=self.identifier,
+            statuses=[*target, *failure],
+            identifier_type=self.identifier_type,
+            opsgenie_incident_conn_id=self.opsgenie_incident_conn_id,
+            poll_interval=self.poke_interval,
+            deadline=deadline,
+        )
+
+    def _done(self, context: Context, found: dict[str, Any]) -> dict[str, Any]:
+        OpsgenieIncidentLink.persist(context, self.hook.incident_url(incident=found))
+        status = found.get("status")
+        if status in self._statuses()[1]:
+            raise AirflowFailException(f"incident {found.get('id', self.identifier)} is {status}")
+        return found
