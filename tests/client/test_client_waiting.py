@@ -25,7 +25,7 @@ def test_wait_for_request_polls_until_processed(client, emu):
     assert data["isSuccess"] is True
     assert data["action"] == "Create"
     assert emu.incident(data["incidentId"])["message"] == "slow"
-    assert 0.2 <= elapsed < 1.0
+    assert 0.2 <= elapsed < 3.0
     # Pending polls are 404s, then one success: several polls, but not a busy loop.
     assert 3 <= len(_status_polls(emu)) <= 10
 
@@ -46,7 +46,7 @@ def test_wait_for_a_request_never_processed_times_out(client, emu):
     started = time.monotonic()
     with pytest.raises(WaitTimeoutError) as caught:
         client.wait_for_request("never-heard-of-it", timeout=0.3)
-    assert 0.3 <= time.monotonic() - started < 1.0
+    assert 0.3 <= time.monotonic() - started < 2.0
     assert caught.value.request_id == "never-heard-of-it"
     assert "within 0.3 s" in str(caught.value)
     assert len(_status_polls(emu)) >= 3
