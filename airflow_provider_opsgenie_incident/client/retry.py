@@ -23,7 +23,12 @@ from typing import TYPE_CHECKING
 from tenacity import AsyncRetrying, Retrying, retry_if_exception, stop_after_attempt, stop_before_delay
 from tenacity.wait import wait_base
 
-from airflow_provider_opsgenie_incident.client.errors import RateLimitedError, ServerError, TransportError
+from airflow_provider_opsgenie_incident.client.errors import (
+    InvalidRequestError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -60,10 +65,13 @@ class RetrySettings:
     backoff_max: float = 8.0
 
     def __post_init__(self) -> None:
-        if self.total_timeout < 0 or self.max_attempts < 1 or self.backoff_initial < 0:
-            raise ValueError(
-                "retry settings need total_timeout >= 0, max_attempts >= 1 and backoff_initial >= 0"
-            )
+        for name, value, minimum in (
+            ("retry_timeout", self.total_timeout, 0),
+            ("max_attempts", self.max_attempts, 1),
+            ("backoff_initial", self.backoff_initial, 0),
+        ):
+            if value < minimum:
+                raise InvalidRequestError(f"{name} must be at least {minimum}, got {value}", field=name)
 
 
 def server_wait_hint(headers: Mapping[str, str]) -> float | None:

@@ -158,7 +158,9 @@ class OpsgenieIncidentHook(BaseHook, IncidentApiMethods[dict[str, Any]]):
             total_timeout=self.retry_timeout
             if self.retry_timeout is not None
             else _number(extra, "retry_timeout", 60.0),
-            max_attempts=self.max_attempts or int(_number(extra, "max_attempts", 6)),
+            max_attempts=self.max_attempts
+            if self.max_attempts is not None
+            else int(_number(extra, "max_attempts", 6)),
         )
         return ClientSettings(
             api_key=connection.password or "",

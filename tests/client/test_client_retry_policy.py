@@ -130,11 +130,18 @@ def test_server_guided_wait_without_an_outcome_backs_off():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"total_timeout": -1}, {"max_attempts": 0}, {"backoff_initial": -0.1}], ids=str
+    ("kwargs", "field"),
+    [
+        ({"total_timeout": -1}, "retry_timeout"),
+        ({"max_attempts": 0}, "max_attempts"),
+        ({"backoff_initial": -0.1}, "backoff_initial"),
+    ],
+    ids=["total_timeout", "max_attempts", "backoff_initial"],
 )
-def test_retry_settings_refuse_nonsense(kwargs):
-    with pytest.raises(ValueError, match="retry settings"):
+def test_retry_settings_refuse_nonsense(kwargs, field):
+    with pytest.raises(InvalidRequestError, match=f"{field} must be at least") as caught:
         RetrySettings(**kwargs)
+    assert caught.value.field == field
 
 
 # -- RequestWait ------------------------------------------------------------------------------

@@ -216,7 +216,7 @@ def test_empty_defaults(set_connection):
         ),
         ({"retry_timeout": [1]}, "retry_timeout", "must be a number"),
         ({"read_timeout": 0}, "timeout", "timeouts must be positive"),
-        ({"max_attempts": 0}, None, "max_attempts >= 1"),
+        ({"max_attempts": 0}, "max_attempts", "max_attempts must be at least 1"),
         ({"region": "mars"}, "region", "region must be 'us' or 'eu'"),
     ],
 )
@@ -267,3 +267,18 @@ def test_defaults_from_connection_reads_any_connection(set_connection):
         {"conn_type": "opsgenie_incident", "password": "k-12345", "extra": {"default_service_id": "svc-1"}},
     )
     assert OpsgenieIncidentHook.defaults_from_connection(hook.connection).service_id == "svc-1"
+
+
+@pytest.mark.parametrize(
+    ("hook_kwargs", "extra"),
+    [({"max_attempts": 0}, {}), ({}, {"max_attempts": 0})],
+    ids=["argument", "extra"],
+)
+def test_zero_attempts_is_refused_not_ignored(monkeypatch, hook_kwargs, extra):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_OG_ZERO_ATTEMPTS",
+        json.dumps({"conn_type": "opsgenie_incident", "password": "zero-attempts-key", "extra": extra}),
+    )
+    with pytest.raises(InvalidRequestError, match="max_attempts must be at least 1") as caught:
+        _ = OpsgenieIncidentHook("og_zero_attempts", **hook_kwargs).settings
+    assert caught.value.field == "max_attempts"
