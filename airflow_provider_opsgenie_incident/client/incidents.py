@@ -24,7 +24,7 @@ import asyncio
 import hashlib
 import re
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal, Protocol, TypeVar
@@ -110,20 +110,33 @@ class IncidentOutcome:
     skipped: tuple[str, ...] = ()
 
 
-def fingerprint_tag(key: str, label: str | None = None) -> str:
+def fingerprint_tag(key: str, label: str | Sequence[str] | None = None) -> str:
     """
     Return the tag that identifies the incidents of ``key``: ``af:<label>:<10 hex>``, at most 50 chars.
 
     The hash covers the whole key, so a long label cut to fit still gives distinct tags; the label
     (``key`` by default) is only for people reading the incident, with unsafe characters replaced.
+    A label given as parts (a DAG id and a task id) is joined with dots, each part cut in turn,
+    longest first, so that a long DAG id does not push the task id out.
 
     :param key: what the incident stands for, e.g. a task's DAG id and task id, joined unambiguously.
-    :param label: the readable part, e.g. ``"<dag_id>.<task_id>"``.
+    :param label: the readable part, e.g. ``("<dag_id>", "<task_id>")``.
     """
     digest = hashlib.sha256(key.encode()).hexdigest()[:HASH_LENGTH]
     room = TAG_LIMIT - len(FINGERPRINT_PREFIX) - 1 - HASH_LENGTH
-    readable = _UNSAFE.sub("_", key if label is None else label)[:room]
-    return f"{FINGERPRINT_PREFIX}{readable}:{digest}"
+    parts = [key] if label is None else [label] if isinstance(label, str) else list(label)
+    parts = [_UNSAFE.sub("_", part) for part in parts]
+    cap = _largest_cap([len(part) for part in parts], room - (len(parts) - 1))
+    return f"{FINGERPRINT_PREFIX}{'.'.join(part[:cap] for part in parts)}:{digest}"
+
+
+def _largest_cap(lengths: Sequence[int], room: int) -> int:
+    """Return the largest ``cap`` with ``sum(min(length, cap)) <= room``: short items whole, long ones cut."""
+    low, high = 0, max(lengths, default=0)
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if sum(min(n, middle) for n in lengths) <= room else (low, middle - 1)
+    return low
 
 
 def open_query(tag: str) -> str:
@@ -140,16 +153,8 @@ def fit_details(details: Mapping[str, str], limit: int = DETAILS_TOTAL_LIMIT) ->
     room = limit - sum(len(key) for key, _ in items)
     if room < 0:
         return fit_details(dict(items[:-1]), limit)
-
-    def used(cap: int) -> int:
-        return sum(min(len(value), cap) for _, value in items)
-
-    # The largest per-value cap that fits: short values stay whole, long ones share what is left.
-    low, high = 0, max(len(value) for _, value in items)
-    while low < high:
-        middle = (low + high + 1) // 2
-        low, high = (middle, high) if used(middle) <= room else (low, middle - 1)
-    return {key: truncate(value, low) for key, value in items}
+    cap = _largest_cap([len(value) for _, value in items], room)
+    return {key: truncate(value, cap) for key, value in items}
 
 
 def _age(incident: Mapping[str, Any]) -> tuple[datetime, int]:

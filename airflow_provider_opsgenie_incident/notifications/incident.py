@@ -68,6 +68,7 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 30.0
+_VERBS = {"created": "opened", "noted": "already open, note added", "resolved": "resolved"}
 _SEPARATOR = "\x1f"  # cannot occur in a DAG or task id, so the fingerprint key is unambiguous
 
 
@@ -154,7 +155,9 @@ class _Run:
         if override:
             return fingerprint_tag(override)
         if self.task_id:
-            return fingerprint_tag(_SEPARATOR.join(("task", self.dag_id, self.task_id)), self.subject)
+            return fingerprint_tag(
+                _SEPARATOR.join(("task", self.dag_id, self.task_id)), (self.dag_id, self.task_id)
+            )
         return fingerprint_tag(_SEPARATOR.join(("dag", self.dag_id)), self.dag_id)
 
     def facts(self) -> dict[str, str]:
@@ -253,17 +256,16 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
         if outcome.action == "nothing":
             self.log.debug("No open Opsgenie incident for %s (fingerprint %s)", run.subject, tag)
             return
+        verb = _VERBS[outcome.action]
         for incident_id in outcome.resolved or (outcome.incident_id,):
+            url = settings.incident_url(incident_id or "") or ""
             self.log.info(
-                "Opsgenie incident %s %s for %s (fingerprint %s) %s",
-                incident_id,
-                outcome.action,
-                run.subject,
-                tag,
-                settings.incident_url(incident_id or "") or "",
+                "Opsgenie incident %s (%s, fingerprint %s): %s %s", incident_id, run.subject, tag, verb, url
             )
         if outcome.closed:
-            self.log.info("Closed duplicate incident(s) %s", ", ".join(outcome.closed))
+            self.log.info("Closed duplicate Opsgenie incident(s) %s", ", ".join(outcome.closed))
+        if outcome.skipped:
+            self.log.info("Opsgenie incident(s) %s were no longer open", ", ".join(outcome.skipped))
 
 
 class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):

@@ -35,9 +35,13 @@ if TYPE_CHECKING:
         pytest.param("billing nightly", None, "af:billing_nightly:", id="spaces-replaced"),
         pytest.param('a,"b"\\c', None, "af:a_b_c:", id="commas-quotes-replaced"),
         pytest.param("d" * 200, None, "af:" + "d" * 36 + ":", id="long-label-cut"),
+        pytest.param("k", ("a" * 40, "load"), "af:" + "a" * 31 + ".load:", id="long-dag-keeps-task"),
+        pytest.param("k", ("a" * 90, "b" * 90), "af:" + "a" * 17 + "." + "b" * 17 + ":", id="both-cut"),
     ],
 )
-def test_fingerprint_tag_is_readable_short_and_safe(key: str, label: str | None, expected_start: str) -> None:
+def test_fingerprint_tag_is_readable_short_and_safe(
+    key: str, label: str | tuple[str, str] | None, expected_start: str
+) -> None:
     tag = fingerprint_tag(key, label)
     assert tag.startswith(expected_start)
     assert len(tag) <= 50
