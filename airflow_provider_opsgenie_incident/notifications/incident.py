@@ -279,8 +279,8 @@ class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
 
     :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection. (templated)
     :param fingerprint: what the incident stands for; failures with the same fingerprint share one
-        open incident. Default: the DAG id and task id (DAG-level and Deadline callbacks: the DAG id).
-        (templated)
+        open incident. Default: the DAG id and task id, so the mapped instances of a task share one
+        incident (DAG-level and Deadline callbacks: the DAG id). (templated)
     :param message: the incident's message, cut to 130 characters. (templated)
     :param description: the incident's description, cut to 15000 characters. (templated)
     :param details: custom properties added to the run's facts. (templated)
@@ -365,7 +365,7 @@ class OpsgenieIncidentRecoveryNotifier(_OpsgenieIncidentNotifier):
     action = "resolve"
 
     def _flow(self, run: _Run, tag: str, defaults: IncidentDefaults) -> Flow[IncidentOutcome]:
-        note = self.note or f"{run.subject} succeeded in run {run.run_id or 'unknown'}: resolved by Airflow."
+        note = self.note or f"{run.subject} succeeded in run {run.run_id or 'unknown'}; resolved by Airflow."
         return resolve_open(tag, note=truncate(_redact(note), NOTE_LIMIT))
 
 
