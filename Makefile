@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: test demo lint typecheck pytest bench clean
 
