@@ -1,0 +1,1 @@
+"""Benchmarks of the provider: run them with ``make bench`` (see README.md)."""
