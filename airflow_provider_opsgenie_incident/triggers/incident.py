@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import random
 import time
 import weakref
 from contextlib import asynccontextmanager
@@ -50,12 +51,19 @@ __all__ = ["OpsgenieIncidentRequestTrigger", "OpsgenieIncidentStatusTrigger"]
 _DEFAULT_CONN_ID = OpsgenieIncidentHook.default_conn_name
 
 
+# httpx keeps 20 idle connections per client: with at most that many calls in flight, every
+# connection stays warm, and a burst (a restarted triggerer wakes every trigger at once) queues
+# here rather than timing out in httpx's connection pool.
+_CONCURRENT_CALLS = 20
+
+
 class _ClientLease:
-    """One shared client and the number of triggers using it."""
+    """One shared client, the triggers using it, and the slots that bound its calls in flight."""
 
     def __init__(self, client: AsyncOpsgenieIncidentClient) -> None:
         self.client = client
         self.users = 0
+        self.slots = asyncio.Semaphore(_CONCURRENT_CALLS)
 
 
 # Per event loop, because an httpx client belongs to the loop it first ran on.
@@ -65,7 +73,7 @@ _LEASES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[ClientSetting
 
 
 @asynccontextmanager
-async def _shared_client(conn_id: str) -> AsyncIterator[AsyncOpsgenieIncidentClient]:
+async def _shared_client(conn_id: str) -> AsyncIterator[_ClientLease]:
     """Lend the client of this connection's current settings; the last borrower closes it."""
     hook = OpsgenieIncidentHook(conn_id)
     # Keyed by the settings, key included: a rotated key or a changed host gets a new client.
@@ -76,7 +84,7 @@ async def _shared_client(conn_id: str) -> AsyncIterator[AsyncOpsgenieIncidentCli
         lease = leases[settings] = _ClientLease(AsyncOpsgenieIncidentClient(settings))
     lease.users += 1
     try:
-        yield lease.client
+        yield lease
     finally:
         lease.users -= 1
         if lease.users == 0:
@@ -86,11 +94,17 @@ async def _shared_client(conn_id: str) -> AsyncIterator[AsyncOpsgenieIncidentCli
 
 
 async def _poll(
-    poke: Callable[[], Awaitable[dict[str, Any] | None]], next_interval: Callable[[], float]
+    lease: _ClientLease,
+    poke: Callable[[AsyncOpsgenieIncidentClient], Awaitable[dict[str, Any] | None]],
+    next_interval: Callable[[], float],
+    *,
+    first_delay: float = 0.0,
 ) -> dict[str, Any]:
     """Call ``poke`` until it returns a result, sleeping ``next_interval()`` seconds between calls."""
+    await asyncio.sleep(first_delay)
     while True:
-        result = await poke()
+        async with lease.slots:
+            result = await poke(lease.client)
         if result is not None:
             return result
         await asyncio.sleep(next_interval())
@@ -121,7 +135,7 @@ class _OpsgenieIncidentPollTrigger(BaseTrigger):
         """Return the fields naming what is waited for, repeated in every event."""
         raise NotImplementedError
 
-    async def _wait(self, client: AsyncOpsgenieIncidentClient) -> dict[str, Any]:
+    async def _wait(self, lease: _ClientLease) -> dict[str, Any]:
         """Poll until done and return the success event's fields."""
         raise NotImplementedError
 
@@ -131,8 +145,8 @@ class _OpsgenieIncidentPollTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Wait, then yield exactly one event."""
         try:
-            async with _shared_client(self.opsgenie_incident_conn_id) as client:
-                result = await self._wait(client)
+            async with _shared_client(self.opsgenie_incident_conn_id) as lease:
+                result = await self._wait(lease)
         except OpsgenieIncidentError as error:
             self.log.info("Waiting for %s failed: %s", self._subject(), error)
             yield TriggerEvent({"status": "error", **self._subject(), "error": error.to_dict()})  # type: ignore[no-untyped-call]
@@ -173,19 +187,19 @@ class OpsgenieIncidentRequestTrigger(_OpsgenieIncidentPollTrigger):
     def _subject(self) -> dict[str, Any]:
         return {"request_id": self.request_id}
 
-    async def _wait(self, client: AsyncOpsgenieIncidentClient) -> dict[str, Any]:
+    async def _wait(self, lease: _ClientLease) -> dict[str, Any]:
         wait = RequestWait(
             self.request_id, timeout=max(self._remaining(), 0.0), max_interval=self.max_interval
         )
 
-        async def poke() -> dict[str, Any] | None:
+        async def poke(client: AsyncOpsgenieIncidentClient) -> dict[str, Any] | None:
             try:
                 response: dict[str, Any] | None = await client.get_request_status(request_id=self.request_id)
             except NotFoundError:
                 response = None  # not processed yet
             return wait.outcome(response)
 
-        return {"data": await _poll(poke, wait.next_interval)}
+        return {"data": await _poll(lease, poke, wait.next_interval)}
 
 
 class OpsgenieIncidentStatusTrigger(_OpsgenieIncidentPollTrigger):
@@ -228,10 +242,10 @@ class OpsgenieIncidentStatusTrigger(_OpsgenieIncidentPollTrigger):
     def _subject(self) -> dict[str, Any]:
         return {"identifier": self.identifier}
 
-    async def _wait(self, client: AsyncOpsgenieIncidentClient) -> dict[str, Any]:
+    async def _wait(self, lease: _ClientLease) -> dict[str, Any]:
         last_status: list[str | None] = [None]
 
-        async def poke() -> dict[str, Any] | None:
+        async def poke(client: AsyncOpsgenieIncidentClient) -> dict[str, Any] | None:
             response = await client.get_incident(
                 identifier=self.identifier, identifier_type=self.identifier_type
             )
@@ -248,4 +262,8 @@ class OpsgenieIncidentStatusTrigger(_OpsgenieIncidentPollTrigger):
                 )
             return min(self.poll_interval, remaining)
 
-        return await _poll(poke, next_interval)
+        # The sensor poked just before deferring, so the first poll may wait: a random share of the
+        # interval spreads triggers that start together (after a triggerer restart, say) over the
+        # interval, instead of polling in one burst every interval forever.
+        first_delay = random.random() * min(self.poll_interval, max(self._remaining(), 0.0))
+        return await _poll(lease, poke, next_interval, first_delay=first_delay)

@@ -180,7 +180,7 @@ async def test_status_trigger_reports_client_errors_with_their_type(
     connection = {"conn_type": "opsgenie_incident", "host": opsgenie_incident_connection.url}
     monkeypatch.setenv("AIRFLOW_CONN_OPSGENIE_OTHER", json.dumps({**connection, "password": connection_key}))
     trigger = OpsgenieIncidentStatusTrigger(
-        identifier="no-such-incident", opsgenie_incident_conn_id="opsgenie_other"
+        identifier="no-such-incident", opsgenie_incident_conn_id="opsgenie_other", poll_interval=0.1
     )
 
     event = await only_event(trigger)
@@ -212,3 +212,24 @@ async def test_waiting_triggers_share_one_client_and_close_it_when_done(
     assert {event["incident"]["status"] for event in events} == {"closed"}
     assert triggers._LEASES[asyncio.get_running_loop()] == {}
     assert client._client.is_closed
+
+
+@pytest.mark.asyncio
+async def test_status_triggers_started_together_spread_their_polls(
+    opsgenie_incident_connection: OpsgenieEmulator, hook: OpsgenieIncidentHook
+) -> None:
+    """A triggerer restart starts every trigger at once; their polls must not stay in lockstep."""
+    identifier = incident_id(hook)
+    opsgenie_incident_connection.clear_requests()
+    waits = [
+        asyncio.ensure_future(
+            only_event(OpsgenieIncidentStatusTrigger(identifier=identifier, poll_interval=0.6))
+        )
+        for _ in range(20)
+    ]
+    await asyncio.sleep(0.3)
+    early = len(opsgenie_incident_connection.requests)
+    hook.close_incident(identifier=identifier)
+    await asyncio.gather(*waits)
+
+    assert 0 < early < 20  # about half; all or none would mean a synchronised burst
