@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 from importlib.util import find_spec
+from typing import Any
 
 import pytest
 
@@ -46,16 +47,17 @@ PARSE_TIME_MODULES = [
 ]
 
 
-def probe(*modules: str) -> dict[str, object]:
+def probe(*modules: str) -> dict[str, Any]:
     completed = subprocess.run(
         [sys.executable, "-c", PROBE, *modules], capture_output=True, text=True, check=True, timeout=120
     )
-    return json.loads(completed.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
 
 
 def test_parse_time_modules_load_no_new_third_party_module() -> None:
     result = probe(*PARSE_TIME_MODULES)
-    assert set(result["new"]) <= {PACKAGE}  # type: ignore[arg-type]
+    assert set(result["new"]) <= {PACKAGE}
     assert result["requests"] is False
 
 

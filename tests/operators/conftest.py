@@ -28,6 +28,7 @@ def make_incident(hook: OpsgenieIncidentHook) -> Callable[..., dict[str, Any]]:
     def make(**fields: Any) -> dict[str, Any]:
         request_id = hook.create_incident(**{"message": "disk full", **fields})["requestId"]
         incident_id = hook.wait_for_request(request_id)["incidentId"]
-        return hook.get_incident(identifier=incident_id)["data"]
+        incident: dict[str, Any] = hook.get_incident(identifier=incident_id)["data"]
+        return incident
 
     return make

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import time
 from datetime import timedelta
@@ -24,9 +25,9 @@ if TYPE_CHECKING:
 
 
 def _import(path: str) -> type[Any]:
-    from airflow.sdk.module_loading import import_string
-
-    return import_string(path)  # type: ignore[no-any-return]
+    module, _, name = path.rpartition(".")
+    cls: type[Any] = getattr(importlib.import_module(module), name)
+    return cls
 
 
 @pytest.mark.asyncio
@@ -57,7 +58,9 @@ async def test_execute_writes_in_the_worker_then_defers_the_wait(
     assert len(events) == 1
     assert events[0].payload["status"] == "success"
     incident_id = events[0].payload["data"]["incidentId"]
-    assert emulator.incident(incident_id)["message"] == "m"
+    created = emulator.incident(incident_id)
+    assert created is not None
+    assert created["message"] == "m"
 
 
 def test_execute_complete_returns_what_the_worker_wait_returns(

@@ -40,7 +40,8 @@ def dag_source(dag_id: str, tmp_path: Path, body: str) -> str:
 
 
 def recorded_error(tmp_path: Path) -> dict[str, Any]:
-    return json.loads((tmp_path / "error.json").read_text())
+    error: dict[str, Any] = json.loads((tmp_path / "error.json").read_text())
+    return error
 
 
 def test_xcom_arg_and_templated_xcom_pull_inputs(

@@ -62,7 +62,8 @@ def run_sensor_dag(run_dag: Any, tmp_path: Path, dag_id: str, body: str, **conf:
 
 
 def recorded_error(tmp_path: Path) -> dict[str, str]:
-    return json.loads((tmp_path / "error.json").read_text())
+    error: dict[str, str] = json.loads((tmp_path / "error.json").read_text())
+    return error
 
 
 @pytest.mark.parametrize("mode", MODES, ids=list(MODES))

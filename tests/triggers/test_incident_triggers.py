@@ -42,7 +42,8 @@ async def only_event(trigger: BaseTrigger) -> dict[str, Any]:
     """Run the trigger to its end and return its one event's payload."""
     events = [event.payload async for event in trigger.run()]
     assert len(events) == 1
-    return events[0]
+    payload: dict[str, Any] = events[0]
+    return payload
 
 
 @pytest.mark.parametrize(
