@@ -155,7 +155,8 @@ class _OpsgenieIncidentRequestOperator(_OpsgenieIncidentBaseOperator):
     :param wait_for_completion: wait until the request is processed, and fail if it did not
         succeed; when False, return ``{"request_id"}`` at once.
     :param wait_timeout: seconds to wait at most before failing with ``WaitTimeoutError``.
-    :param deferrable: wait in the triggerer instead of the worker; needs ``wait_for_completion``.
+    :param deferrable: wait in the triggerer instead of the worker. Without ``wait_for_completion``
+        there is no wait to move, so a deployment-wide ``default_deferrable`` changes nothing.
     """
 
     def __init__(
@@ -169,11 +170,6 @@ class _OpsgenieIncidentRequestOperator(_OpsgenieIncidentBaseOperator):
         # Each key of the result is also its own XCom, so ``create.output["incident_id"]`` works.
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
-        if deferrable and not wait_for_completion:
-            raise ValueError(
-                "deferrable=True moves the wait for the request to the triggerer, so it needs "
-                "wait_for_completion=True; pass deferrable=False to return without waiting"
-            )
         if wait_timeout <= 0:
             raise ValueError(f"wait_timeout must be positive, got {wait_timeout!r}")
         self.wait_for_completion = wait_for_completion

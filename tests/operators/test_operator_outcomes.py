@@ -131,21 +131,26 @@ def test_list_without_a_cap_returns_every_match(
 @pytest.mark.parametrize(
     ("cls", "kwargs", "message"),
     [
-        (
-            OpsgenieCloseIncidentOperator,
-            {"identifier": "x", "deferrable": True, "wait_for_completion": False},
-            "wait_for_completion",
-        ),
         (OpsgenieCreateIncidentOperator, {"message": "m", "wait_timeout": 0}, "wait_timeout"),
         (OpsgenieListIncidentsOperator, {"query": "x", "max_results": 0}, "max_results"),
     ],
-    ids=["deferrable-without-wait", "zero-wait-timeout", "zero-max-results"],
+    ids=["zero-wait-timeout", "zero-max-results"],
 )
 def test_impossible_combinations_are_refused_at_construction(
     cls: type[Any], kwargs: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
         cls(task_id="op", **kwargs)
+
+
+def test_deferrable_without_waiting_returns_the_request_id_at_once(opsgenie_incident_connection: Any) -> None:
+    # With [operators] default_deferrable on, a no-wait write must still work: there is nothing to defer.
+    close = OpsgenieCloseIncidentOperator(
+        task_id="close", identifier="x", deferrable=True, wait_for_completion=False
+    )
+    result = close.execute({})
+    assert set(result) == {"request_id"}
+    assert [r.path for r in opsgenie_incident_connection.requests] == ["/v1/incidents/x/close"]
 
 
 def test_constructing_an_operator_reads_no_connection() -> None:
