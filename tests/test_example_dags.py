@@ -119,3 +119,23 @@ async def test_deadline_example_opens_in_the_triggerer_and_resolves_on_success(
     # The next successful run's DAG-level success callback resolves it.
     run_dag(without_alert)
     assert emulator.incidents()[0]["status"] == "resolved"
+
+
+def test_timeline_example_walks_an_entry_through_every_action(
+    opsgenie_incident_connection: OpsgenieEmulator, run_dag: Callable[..., Any]
+) -> None:
+    emulator = opsgenie_incident_connection
+    result = run_dag(source("example_opsgenie_incident_timeline"))
+    assert result.state == "success", result.task_states
+    [incident] = emulator.incidents()
+    entry_id = result.xcom("add_entry")["id"]
+    assert result.xcom("get_entry")["description"]["name"] == "Backfill 50 % done"
+    listed = result.xcom("list_entries")
+    assert [entry["id"] for entry in listed if entry["group"] == "custom"] == [entry_id]
+    assert [entry["hidden"] for entry in listed if entry["id"] == entry_id] == [True]
+    assert result.xcom("delete_entry")["result"] == "Deleted"
+    assert [entry["group"] for entry in emulator.timeline(incident["id"])] == ["incident"]
+    timeline_calls = [(r.method, r.path.rsplit("/", 1)[-1]) for r in emulator.requests if "/v2/" in r.path]
+    assert [method for method, _ in timeline_calls] == ["POST", "PATCH", "GET", "GET", "GET", "GET", "DELETE"]
+    assert timeline_calls[2] == ("GET", "hide")
+    assert timeline_calls[5] == ("GET", "unhide")

@@ -42,6 +42,8 @@ __all__ = [
     "OpsgenieCreateIncidentOperator",
     "OpsgenieDeleteIncidentOperator",
     "OpsgenieGetIncidentOperator",
+    "OpsgenieListIncidentLogsOperator",
+    "OpsgenieListIncidentNotesOperator",
     "OpsgenieListIncidentsOperator",
     "OpsgenieResolveIncidentOperator",
 ]
@@ -188,6 +190,66 @@ class OpsgenieListIncidentsOperator(_OpsgenieIncidentListOperator):
         self.query = query
         self.sort = sort
         self.order = order
+
+
+class _OpsgenieIncidentHistoryOperator(_OpsgenieIncidentListOperator):
+    """Page through one incident's notes or activity log."""
+
+    template_fields: Sequence[str] = (
+        *_OpsgenieIncidentListOperator.template_fields,
+        "identifier",
+        "identifier_type",
+        "order",
+    )
+
+    def __init__(
+        self,
+        *,
+        identifier: str,
+        identifier_type: IdentifierType | None = None,
+        order: Order | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.identifier = identifier
+        self.identifier_type = identifier_type
+        self.order = order
+
+
+class OpsgenieListIncidentNotesOperator(_OpsgenieIncidentHistoryOperator):
+    """
+    List an incident's notes, page after page.
+
+    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
+    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
+    :param order: ``desc`` (default, newest first) or ``asc`` (templated).
+    :param max_results: the most notes to return (and store in XCom); None returns them all.
+    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
+    :return: a list of notes (``note``, ``owner``, ``createdAt``, ``offset``).
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#list-incident-notes
+    """
+
+    action = "list_notes"
+    iterator = "iter_notes"
+
+
+class OpsgenieListIncidentLogsOperator(_OpsgenieIncidentHistoryOperator):
+    """
+    List an incident's activity log, page after page.
+
+    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
+    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
+    :param order: ``desc`` (default, newest first) or ``asc`` (templated).
+    :param max_results: the most log entries to return (and store in XCom); None returns them all.
+    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
+    :return: a list of log entries (``log``, ``type``, ``owner``, ``createdAt``, ``offset``).
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#list-incident-logs
+    """
+
+    action = "list_logs"
+    iterator = "iter_logs"
 
 
 class OpsgenieDeleteIncidentOperator(_OpsgenieIncidentActionOperator):

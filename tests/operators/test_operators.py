@@ -106,6 +106,21 @@ CASES = [
         check=lambda result, ids, emulator: [i["id"] for i in result] == [ids["incident_id"]],
     ),
     Case(
+        "OpsgenieListIncidentNotesOperator",
+        {"identifier": "{{ dag_run.conf['tiny_id'] }}", "identifier_type": "tiny", "order": "asc"},
+        "GET",
+        "/v1/incidents/{tiny_id}/notes",
+        query={"identifierType": "tiny", "order": "asc"},
+        check=lambda result, ids, emulator: [n["note"] for n in result] == ["first note"],
+    ),
+    Case(
+        "OpsgenieListIncidentLogsOperator",
+        {"identifier": INCIDENT, "max_results": 1},
+        "GET",
+        "/v1/incidents/{incident_id}/logs",
+        check=lambda result, ids, emulator: len(result) == 1 and "log" in result[0],
+    ),
+    Case(
         "OpsgenieDeleteIncidentOperator",
         {"identifier": INCIDENT},
         "DELETE",
@@ -284,7 +299,7 @@ def _fill(value: Any, ids: dict[str, str]) -> Any:
 
 def test_every_operator_has_a_case() -> None:
     assert sorted(CASE_IDS) == sorted(OPERATORS)
-    assert len(OPERATORS) == 22
+    assert len(OPERATORS) == 24
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
@@ -296,7 +311,9 @@ def test_operator_runs_in_airflow(
     run_dag: Any,
 ) -> None:
     emulator = opsgenie_incident_connection
-    target = make_incident(tags=["templated", "keep"], details={"k": "v", "templated": "x"})
+    target = make_incident(
+        tags=["templated", "keep"], details={"k": "v", "templated": "x"}, note="first note"
+    )
     other = make_incident(tags=["templated"])
     entry = hook.add_timeline_entry(incident_id=target["id"], content="first")["data"]
     ids = {
