@@ -203,14 +203,19 @@ def _rows(added: dict[str, Added], missing: list[str]) -> list[Row]:
     if mine:
         for label, attr in (("wall", "wall"), ("CPU", "cpu")):
             ours_ms, theirs = getattr(mine, attr), getattr(official, attr) if official else None
+            # Starting and stopping a 1,350-module interpreter varies by tens of ms on a busy machine:
+            # when the spread of the differences is wider than the target, the median cannot judge it.
+            low, _, high = statistics.quantiles(ours_ms, n=4, method="inclusive")
+            judged = high - low <= 2 * ADDED_LIMIT_MS
+            both_positive = theirs and median(theirs) > 0 and median(ours_ms) > 0
             rows.append(
                 Row(
                     f"DAG parse: ms added to import airflow.sdk, whole process ({label}) [IQR]",
                     _ms(ours_ms),
                     f"{_ms(theirs)} official operator" if theirs else "",
-                    f"{median(ours_ms) / median(theirs):.2f}x" if theirs and median(theirs) > 0 else "",
-                    f"< {ADDED_LIMIT_MS:g} ms",
-                    median(ours_ms) < ADDED_LIMIT_MS,
+                    f"{median(ours_ms) / median(theirs):.2f}x" if both_positive and theirs else "",
+                    f"< {ADDED_LIMIT_MS:g} ms" if judged else "(IQR wider than the target: not judged)",
+                    median(ours_ms) < ADDED_LIMIT_MS if judged else None,
                 )
             )
         theirs_in = median(official.in_process) if official else None
