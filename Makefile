@@ -20,7 +20,8 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest --cov=airflow_provider_opsgenie_incident --cov-report=term:skip-covered
+	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage report --skip-covered --fail-under=90
 
 test: lint typecheck pytest
 
