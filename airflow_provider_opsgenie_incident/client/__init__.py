@@ -1,7 +1,8 @@
 """The Opsgenie Incident client layer: no Airflow imports anywhere below this package.
 
-The clients are loaded on first access, so importing the errors or the catalogue (as operator
-modules do while a DAG file is parsed) loads neither ``requests`` nor the transports.
+Everything but the errors is loaded on first access, so importing the errors or the catalogue (as
+operator modules do while a DAG file is parsed) loads no transport, no retry machinery and no
+``requests``.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from airflow_provider_opsgenie_incident.client.errors import (
     TransportError,
     WaitTimeoutError,
 )
-from airflow_provider_opsgenie_incident.client.retry import RetrySettings
-from airflow_provider_opsgenie_incident.client.settings import ClientSettings
 
 if TYPE_CHECKING:
     from airflow_provider_opsgenie_incident.client.asynchronous import AsyncOpsgenieIncidentClient
+    from airflow_provider_opsgenie_incident.client.retry import RetrySettings
+    from airflow_provider_opsgenie_incident.client.settings import ClientSettings
     from airflow_provider_opsgenie_incident.client.sync import OpsgenieIncidentClient
 
 __all__ = [
@@ -43,6 +44,8 @@ __all__ = [
 ]
 
 _LAZY = {
+    "ClientSettings": "airflow_provider_opsgenie_incident.client.settings",
+    "RetrySettings": "airflow_provider_opsgenie_incident.client.retry",
     "OpsgenieIncidentClient": "airflow_provider_opsgenie_incident.client.sync",
     "AsyncOpsgenieIncidentClient": "airflow_provider_opsgenie_incident.client.asynchronous",
 }

@@ -33,14 +33,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import BaseNotifier
 
-from airflow_provider_opsgenie_incident.client.incidents import (
-    arun_flow,
-    fingerprint_tag,
-    fit_details,
-    open_or_note,
-    resolve_open,
-    run_flow,
-)
 from airflow_provider_opsgenie_incident.client.validation import (
     DESCRIPTION_LIMIT,
     MESSAGE_LIMIT,
@@ -152,6 +144,8 @@ class _Run:
 
     def fingerprint(self, override: str | None) -> str:
         """Return the fingerprint tag: of ``override`` if given, else of the DAG id (and task id)."""
+        from airflow_provider_opsgenie_incident.client.incidents import fingerprint_tag
+
         if override:
             return fingerprint_tag(override)
         if self.task_id:
@@ -219,6 +213,8 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
 
     def notify(self, context: Context) -> None:
         """Run the notifier's flow with the synchronous client (worker, DAG processor)."""
+        from airflow_provider_opsgenie_incident.client.incidents import run_flow
+
         run = _Run.from_context(context)
         tag = run.fingerprint(self.fingerprint)
         try:
@@ -230,6 +226,8 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
 
     async def async_notify(self, context: Context) -> None:
         """Run the same flow with the asynchronous client (triggerer: Deadline Alerts)."""
+        from airflow_provider_opsgenie_incident.client.incidents import arun_flow
+
         run = _Run.from_context(context)
         tag = run.fingerprint(self.fingerprint)
         try:
@@ -330,6 +328,8 @@ class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
         self.service_id = service_id
 
     def _flow(self, run: _Run, tag: str, defaults: IncidentDefaults) -> Flow[IncidentOutcome]:
+        from airflow_provider_opsgenie_incident.client.incidents import fit_details, open_or_note
+
         headline = f"{run.subject} {'missed its deadline' if run.scope == 'deadline' else 'failed'}"
         message = self.message or f"[Airflow] {headline}"
         details = {**run.facts(), **{str(k): str(v) for k, v in (self.details or {}).items()}}
@@ -365,6 +365,8 @@ class OpsgenieIncidentRecoveryNotifier(_OpsgenieIncidentNotifier):
     action = "resolve"
 
     def _flow(self, run: _Run, tag: str, defaults: IncidentDefaults) -> Flow[IncidentOutcome]:
+        from airflow_provider_opsgenie_incident.client.incidents import resolve_open
+
         note = self.note or f"{run.subject} succeeded in run {run.run_id or 'unknown'}; resolved by Airflow."
         return resolve_open(tag, note=truncate(_redact(note), NOTE_LIMIT))
 

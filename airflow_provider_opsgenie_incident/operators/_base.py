@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator, conf
 
-from airflow_provider_opsgenie_incident.client.catalogue import ENDPOINTS
 from airflow_provider_opsgenie_incident.client.errors import ServerError, error_from_dict
 from airflow_provider_opsgenie_incident.links import OpsgenieIncidentLink
 
@@ -91,6 +90,8 @@ class _OpsgenieIncidentBaseOperator(_OpsgenieIncidentHookMixin, BaseOperator):
 
     def _arguments(self) -> dict[str, Any]:
         """Collect the action's arguments from the attributes of the same name; None is "not given"."""
+        from airflow_provider_opsgenie_incident.client.catalogue import ENDPOINTS
+
         return {
             name: value
             for name in ENDPOINTS[self.action].argument_names
