@@ -6,10 +6,11 @@ that only name our operators never load it.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from airflow_provider_opsgenie_incident.client.errors import NotFoundError, TransportError
 from airflow_provider_opsgenie_incident.client.methods import IncidentApiMethods
@@ -33,6 +34,13 @@ if TYPE_CHECKING:
 __all__ = ["OpsgenieIncidentClient"]
 
 log = logging.getLogger(__name__)
+
+
+def _urllib3_error() -> type[Exception]:
+    """Return urllib3's base error: reading the body happens outside requests' own wrapping."""
+    from urllib3.exceptions import HTTPError
+
+    return HTTPError
 
 
 def _never_sent(error: BaseException) -> bool:
@@ -75,9 +83,13 @@ class OpsgenieIncidentClient(IncidentApiMethods[dict[str, Any]]):
         self._session.verify = self._verify
         # Session.request re-merges the session's headers, cookies, proxies and hooks into every call,
         # which costs more CPU than the exchange itself (measured in benchmarks/per_call.py). They are
-        # merged once here instead, and each call goes straight to the adapter serving the base URL.
-        # The API authenticates by header and needs no cookies.
+        # merged once here instead, and each call goes straight to the adapter serving the base URL
+        # (the adapter's connection pool, TLS and proxy handling stay requests'). The API
+        # authenticates by header and needs no cookies.
         self._headers = dict(self._session.headers)
+        self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        self._proxies = dict(self._session.proxies)
+        self._base_url = settings.base_url
         self._adapter = self._session.get_adapter(settings.base_url)
         self._timeout = (settings.connect_timeout, settings.read_timeout)
         self._retrying = {
@@ -105,24 +117,48 @@ class OpsgenieIncidentClient(IncidentApiMethods[dict[str, Any]]):
         """Make one HTTP exchange; the only place this client touches the network."""
         import requests
 
-        request = requests.PreparedRequest()
         try:
-            request.prepare(
-                method=prepared.method,
-                url=self.settings.base_url + prepared.path,
-                headers=self._headers,
-                params=prepared.query or None,
-                json=prepared.body,
-            )
             response = self._adapter.send(
-                request, timeout=self._timeout, verify=self._verify, proxies=self._session.proxies
+                self._wire_request(prepared),
+                timeout=self._timeout,
+                verify=self._verify,
+                proxies=self._proxies,
             )
-        except requests.RequestException as error:
+            # Read the body through urllib3 directly: fully read, the connection goes back to the pool.
+            content = response.raw.read(decode_content=True)
+        except (requests.RequestException, _urllib3_error()) as error:
             raise TransportError(
                 f"{prepared.method} {prepared.endpoint.name} failed: {type(error).__name__}",
                 request_sent=not _never_sent(error),
             ) from None
-        return parse_response(response.status_code, response.headers, response.content)
+        return parse_response(response.status_code, response.headers, content)
+
+    def _wire_request(self, prepared: PreparedRequest) -> requests.PreparedRequest:
+        """
+        Build requests' prepared request from ours, which is already validated and encoded.
+
+        ``requests.PreparedRequest.prepare`` would re-parse and re-quote the URL, rebuild the headers
+        and compute cookie headers on every call; the path is URL-encoded by the catalogue already,
+        so only the query and the JSON body are left to encode.
+        """
+        import requests
+
+        request = requests.PreparedRequest()
+        request.method = prepared.method
+        url = self._base_url + prepared.path
+        request.url = f"{url}?{urlencode(prepared.query, quote_via=quote)}" if prepared.query else url
+        request.hooks = {"response": []}
+        if prepared.body is None:
+            request.headers = self._headers  # type: ignore[assignment]
+            request.body = None
+        else:
+            body = json.dumps(prepared.body, ensure_ascii=False).encode()
+            request.headers = {  # type: ignore[assignment]
+                **self._json_headers,
+                "Content-Length": str(len(body)),
+            }
+            request.body = body
+        return request
 
     def wait_for_request(self, request_id: str, *, timeout: float = 60.0) -> dict[str, Any]:
         """
