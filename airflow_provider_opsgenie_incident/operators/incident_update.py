@@ -31,7 +31,18 @@ __all__ = [
 _JSON = "json"
 
 
-class OpsgenieAddIncidentTagsOperator(_OpsgenieIncidentNoteActionOperator):
+class _OpsgenieIncidentTagsOperator(_OpsgenieIncidentNoteActionOperator):
+    """Add or remove tags: the parameters both actions share."""
+
+    template_fields: Sequence[str] = (*_OpsgenieIncidentNoteActionOperator.template_fields, "tags")
+    template_fields_renderers = {"tags": _JSON}
+
+    def __init__(self, *, tags: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tags = tags
+
+
+class OpsgenieAddIncidentTagsOperator(_OpsgenieIncidentTagsOperator):
     """
     Add tags to an incident.
 
@@ -49,15 +60,9 @@ class OpsgenieAddIncidentTagsOperator(_OpsgenieIncidentNoteActionOperator):
     """
 
     action = "add_tags"
-    template_fields: Sequence[str] = (*_OpsgenieIncidentNoteActionOperator.template_fields, "tags")
-    template_fields_renderers = {"tags": _JSON}
-
-    def __init__(self, *, tags: Sequence[str], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.tags = tags
 
 
-class OpsgenieRemoveIncidentTagsOperator(_OpsgenieIncidentNoteActionOperator):
+class OpsgenieRemoveIncidentTagsOperator(_OpsgenieIncidentTagsOperator):
     """
     Remove tags from an incident.
 
@@ -75,12 +80,6 @@ class OpsgenieRemoveIncidentTagsOperator(_OpsgenieIncidentNoteActionOperator):
     """
 
     action = "remove_tags"
-    template_fields: Sequence[str] = (*_OpsgenieIncidentNoteActionOperator.template_fields, "tags")
-    template_fields_renderers = {"tags": _JSON}
-
-    def __init__(self, *, tags: Sequence[str], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.tags = tags
 
 
 class OpsgenieAddIncidentDetailsOperator(_OpsgenieIncidentNoteActionOperator):
