@@ -6,9 +6,9 @@ Two flows use it:
 
 - :func:`open_or_note`: if an incident with the tag is open, add a note to the oldest one;
   otherwise create one, wait until it is processed, then converge: when several workers created
-  one at the same moment, keep the oldest (``createdAt``, then ``tinyId``) and close the others
-  with a note naming it. After an ambiguous create failure (the request may have arrived), search
-  again before creating again: the create call itself is never retried blindly.
+  one at the same moment, the oldest (``createdAt``, then ``tinyId``) stays open and each other
+  creator closes its own with a note naming it, then notes it. After an ambiguous create failure
+  (the request may have arrived), search again before creating again: never a blind retry.
 - :func:`resolve_open`: resolve every open incident with the tag, with a note; no write at all
   when none is open.
 
@@ -99,7 +99,7 @@ class IncidentOutcome:
     :param action: ``created``, ``noted`` (an open incident got a note), ``resolved`` or ``nothing``.
     :param incident_id: the incident created or noted (after converging: the one kept open).
     :param resolved: the incidents resolved.
-    :param closed: the duplicates closed while converging.
+    :param closed: the duplicates asked to be closed while converging (accepted, not waited for).
     :param skipped: incidents that were no longer open when acted on (closed or deleted meanwhile).
     """
 
@@ -220,17 +220,19 @@ def _write_all(calls: list[Call], *, tolerate: bool = False) -> Flow[tuple[list[
     return done, skipped
 
 
-def _close_duplicates(open_now: list[dict[str, Any]], kept: Mapping[str, Any]) -> Flow[list[str]]:
+def _close(duplicates: Sequence[str], kept: Mapping[str, Any]) -> Flow[list[str]]:
+    """Ask to close ``duplicates`` with a note naming ``kept``, without waiting: a failed close is moot."""
     note = (
         f"Closed as a duplicate of incident #{kept.get('tinyId')} ({kept['id']}), "
         "opened for the same failure at the same time; it stays open."
     )
-    calls = [
-        Call("close_incident", {"identifier": incident["id"], "note": note})
-        for incident in open_now
-        if incident["id"] != kept["id"]
-    ]
-    closed, _ = yield from _write_all(calls, tolerate=True)
+    closed: list[str] = []
+    for identifier in duplicates:
+        try:
+            yield Call("close_incident", {"identifier": identifier, "note": note})
+        except NotFoundError:
+            continue
+        closed.append(identifier)
     return closed
 
 
@@ -281,9 +283,11 @@ def open_or_note(
     create = {**create, "tags": tags if tag in tags else [tag, *tags]}
     open_now = yield from _list_open(tag)
     if open_now:
+        # Several open (a creator died before converging): close the newer ones, then note the
+        # oldest and wait for that note only, as this failure's record on the incident kept open.
         kept = open_now[0]
+        closed = yield from _close([i["id"] for i in open_now[1:]], kept)
         yield from _write_all([Call("add_note", {"identifier": kept["id"], "note": note})])
-        closed = yield from _close_duplicates(open_now, kept)
         return IncidentOutcome("noted", kept["id"], closed=tuple(closed))
     created = yield from _create(tag, create, create_attempts, settle)
     open_now = yield from _list_open(tag)
@@ -291,12 +295,23 @@ def open_or_note(
         # Resolved or closed already by someone else: nothing left to converge.
         return IncidentOutcome("created", created)
     kept = open_now[0]
-    closed = yield from _close_duplicates(open_now, kept)
-    if created is not None and created != kept["id"]:
-        # Another worker won the race: this failure's facts go to the survivor, as a later one's would.
-        yield from _write_all([Call("add_note", {"identifier": kept["id"], "note": note})])
-        return IncidentOutcome("noted", kept["id"], closed=tuple(closed))
-    return IncidentOutcome("created", kept["id"], closed=tuple(closed))
+    if created is None:
+        # A lost answer's incident turned up in a search, but which one is ours is unknown.
+        closed = yield from _close([i["id"] for i in open_now[1:]], kept)
+        return IncidentOutcome("created", kept["id"], closed=tuple(closed))
+    if created == kept["id"]:
+        # Ours is the oldest open; the newer ones are their creators' to close. ``createdAt`` and
+        # ``tinyId`` are given when a create is applied, so each newer one was applied after ours and
+        # its creator, searching after that, saw ours (or an older one) and closes its own. A creator
+        # that died before its search leaves its duplicate to the next callback (above) or the recovery.
+        return IncidentOutcome("created", kept["id"])
+    # Another worker won: close ours (only ours: no close is sent twice), then note the survivor, as
+    # a later failure would. No schedule closes them all: an incident is only closed by someone who
+    # saw an older one open, so the oldest of all stays open. So ours is closed only when the
+    # search shows it behind the kept one; missing, it was closed already (or the search lags).
+    closed = yield from _close([created] if any(i["id"] == created for i in open_now) else [], kept)
+    yield from _write_all([Call("add_note", {"identifier": kept["id"], "note": note})])
+    return IncidentOutcome("noted", kept["id"], closed=tuple(closed))
 
 
 def resolve_open(tag: str, *, note: str) -> Flow[IncidentOutcome]:

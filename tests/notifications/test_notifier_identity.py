@@ -131,35 +131,78 @@ def test_create_that_was_never_sent_is_not_searched_for() -> None:
         flow.throw(TransportError("refused", request_sent=False))
 
 
-def test_converge_keeps_the_oldest_and_closes_the_others() -> None:
+def _incident(identifier: str, tiny: int, tag: str) -> dict[str, Any]:
+    return {
+        "id": identifier,
+        "tinyId": str(tiny),
+        "status": "open",
+        "tags": [tag],
+        "createdAt": f"2025-01-01T00:00:00.{tiny:03d}Z",
+    }
+
+
+def test_creator_that_lost_the_race_closes_only_its_own_and_notes_the_oldest() -> None:
     tag = fingerprint_tag("k")
-    older = {
-        "id": "old",
-        "tinyId": "2",
-        "status": "open",
-        "tags": [tag],
-        "createdAt": "2025-01-01T00:00:00.100Z",
-    }
-    mine = {
-        "id": "mine",
-        "tinyId": "3",
-        "status": "open",
-        "tags": [tag],
-        "createdAt": "2025-01-01T00:00:00.200Z",
-    }
+    older, mine, newer = _incident("old", 2, tag), _incident("mine", 3, tag), _incident("new", 4, tag)
     steps = _drive(
         open_or_note(tag, create={"message": "m"}, note="facts"),
-        [_page(), {"requestId": "r1"}, {"incidentId": "mine"}, _page(mine, older), {"requestId": "r2"}, {}]
+        [_page(), {"requestId": "r1"}, {"incidentId": "mine"}, _page(newer, mine, older), {"requestId": "r2"}]
         + [{"requestId": "r3"}, {}],
     )
     close = steps[4]
     assert close == Call("close_incident", {"identifier": "mine", "note": close.arguments["note"]})
     assert "#2 (old)" in close.arguments["note"]
-    assert steps[5] == Wait("r2")
-    assert steps[6] == Call("add_note", {"identifier": "old", "note": "facts"})
+    # The close is not waited for; the note, this failure's record on the survivor, is.
+    assert steps[5] == Call("add_note", {"identifier": "old", "note": "facts"})
+    assert steps[6] == Wait("r3")
     assert steps[-1].action == "noted"
     assert steps[-1].incident_id == "old"
     assert steps[-1].closed == ("mine",)
+
+
+def test_creator_of_the_oldest_leaves_the_newer_ones_to_their_creators() -> None:
+    tag = fingerprint_tag("k")
+    mine, newer = _incident("mine", 2, tag), _incident("new", 3, tag)
+    steps = _drive(
+        open_or_note(tag, create={"message": "m"}, note="facts"),
+        [_page(), {"requestId": "r1"}, {"incidentId": "mine"}, _page(newer, mine)],
+    )
+    assert [s.endpoint for s in steps[:-1] if isinstance(s, Call)] == [
+        "list_incidents",
+        "create_incident",
+        "list_incidents",
+    ]
+    assert steps[-1].action == "created"
+    assert steps[-1].incident_id == "mine"
+    assert steps[-1].closed == ()
+
+
+def test_creator_whose_incident_is_already_closed_only_notes_the_oldest() -> None:
+    tag = fingerprint_tag("k")
+    steps = _drive(
+        open_or_note(tag, create={"message": "m"}, note="facts"),
+        [_page(), {"requestId": "r1"}, {"incidentId": "mine"}, _page(_incident("old", 2, tag)), {}],
+    )
+    assert steps[4] == Call("add_note", {"identifier": "old", "note": "facts"})
+    assert steps[-1].action == "noted"
+    assert steps[-1].closed == ()
+
+
+def test_callback_finding_several_open_closes_the_newer_ones() -> None:
+    tag = fingerprint_tag("k")
+    older, left1, left2 = _incident("old", 2, tag), _incident("left1", 3, tag), _incident("left2", 4, tag)
+    steps = _drive(
+        open_or_note(tag, create={"message": "m"}, note="facts"),
+        [_page(left2, older, left1), {"requestId": "c1"}, {"requestId": "c2"}, {"requestId": "n"}, {}],
+    )
+    assert [(s.endpoint, s.arguments["identifier"]) for s in steps[1:4]] == [
+        ("close_incident", "left1"),
+        ("close_incident", "left2"),
+        ("add_note", "old"),
+    ]
+    assert steps[4] == Wait("n")
+    assert steps[-1].action == "noted"
+    assert steps[-1].closed == ("left1", "left2")
 
 
 def test_resolve_with_nothing_open_only_reads() -> None:

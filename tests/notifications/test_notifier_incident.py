@@ -6,6 +6,7 @@ import inspect
 import json
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -80,14 +81,12 @@ def test_second_failure_adds_a_note_instead_of_an_incident(
     assert "RuntimeError: still full" in note["note"]
 
 
-def test_failures_at_once_from_threads_leave_one_open_incident(
-    opsgenie_incident_connection: OpsgenieEmulator,
-) -> None:
-    emulator = opsgenie_incident_connection
+def fail_at_once(emulator: OpsgenieEmulator, count: int) -> None:
+    """Run ``count`` failure callbacks of one task from threads released together; none may fail."""
     emulator.processing_delay = 0.2  # creates become visible late, as in Opsgenie: every search misses
-    notifiers = [OpsgenieIncidentFailureNotifier() for _ in range(20)]
-    contexts = [task_context() for _ in range(20)]
-    start = threading.Barrier(20)
+    notifiers = [OpsgenieIncidentFailureNotifier() for _ in range(count)]
+    contexts = [task_context() for _ in range(count)]
+    start = threading.Barrier(count)
     errors: list[BaseException] = []
 
     def fail(index: int) -> None:
@@ -97,20 +96,48 @@ def test_failures_at_once_from_threads_leave_one_open_incident(
         except BaseException as error:
             errors.append(error)
 
-    threads = [threading.Thread(target=fail, args=(index,)) for index in range(20)]
+    threads = [threading.Thread(target=fail, args=(index,)) for index in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
     assert errors == []
     emulator.wait_until_processed()
+
+
+def test_failures_at_once_from_threads_leave_one_open_incident(
+    opsgenie_incident_connection: OpsgenieEmulator,
+) -> None:
+    emulator = opsgenie_incident_connection
+    fail_at_once(emulator, 20)
     incidents = emulator.incidents()
     [kept] = open_incidents(emulator)
+    assert kept == min(incidents, key=lambda i: (i["createdAt"], int(i["tinyId"])))
     duplicates = [i for i in incidents if i["id"] != kept["id"]]
     assert all(i["status"] == "closed" for i in duplicates)
     for duplicate in duplicates:
         assert any(f"#{kept['tinyId']} ({kept['id']})" in n["note"] for n in emulator.notes(duplicate["id"]))
     assert len(emulator.notes(kept["id"])) == 19
+
+
+def test_failures_at_once_stay_within_an_http_call_budget(
+    opsgenie_incident_connection: OpsgenieEmulator,
+) -> None:
+    emulator = opsgenie_incident_connection
+    fail_at_once(emulator, 20)
+    created = len(emulator.incidents())
+    calls = Counter(r.path.rsplit("/", 1)[-1] for r in emulator.requests if r.method == "POST")
+    polls = sum(r.path.startswith("/v1/incidents/requests/") for r in emulator.requests)
+    # Each creator closes only its own incident, once: no close is sent twice, none for the kept one.
+    assert calls["close"] == created - 1
+    assert calls["notes"] == 19
+    assert calls["create"] == created <= 20
+    # Per callback: at most 2 searches, 1 create, 1 close and 1 note; and at most 2 waits (the create
+    # and the note, never a close), each polling at most every 0.05 s: about 5 polls for the 0.2 s
+    # of processing, 10 leaves room for a loaded machine. Closing every duplicate seen and waiting
+    # for each, as each creator once did, made ~19 closes and ~40 polls per callback here.
+    assert polls <= 20 * 2 * 10
+    assert len(emulator.requests) <= 20 * (5 + 2 * 10)
 
 
 def test_lost_create_answer_leaves_one_incident(opsgenie_incident_connection: OpsgenieEmulator) -> None:
