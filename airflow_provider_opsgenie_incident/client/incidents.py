@@ -300,11 +300,12 @@ def open_or_note(
         closed = yield from _close([i["id"] for i in open_now[1:]], kept)
         return IncidentOutcome("created", kept["id"], closed=tuple(closed))
     if created == kept["id"]:
-        # Ours is the oldest open; the newer ones are their creators' to close. ``createdAt`` and
-        # ``tinyId`` are given when a create is applied, so each newer one was applied after ours and
-        # its creator, searching after that, saw ours (or an older one) and closes its own. A creator
-        # that died before its search leaves its duplicate to the next callback (above) or the recovery.
-        return IncidentOutcome("created", kept["id"])
+        # Ours is the oldest open: close the newer ones this search shows, without waiting. Their
+        # creators close their own too once their search shows ours; closing from both sides keeps
+        # the convergence when a creator died before its search or its search lagged behind, for at
+        # most one extra close per duplicate.
+        closed = yield from _close([i["id"] for i in open_now[1:]], kept)
+        return IncidentOutcome("created", kept["id"], closed=tuple(closed))
     # Another worker won: close ours (only ours: no close is sent twice), then note the survivor, as
     # a later failure would. No schedule closes them all: an incident is only closed by someone who
     # saw an older one open, so the oldest of all stays open. So ours is closed only when the

@@ -160,21 +160,24 @@ def test_creator_that_lost_the_race_closes_only_its_own_and_notes_the_oldest() -
     assert steps[-1].closed == ("mine",)
 
 
-def test_creator_of_the_oldest_leaves_the_newer_ones_to_their_creators() -> None:
+def test_creator_of_the_oldest_closes_the_newer_ones_it_sees_without_waiting() -> None:
     tag = fingerprint_tag("k")
     mine, newer = _incident("mine", 2, tag), _incident("new", 3, tag)
     steps = _drive(
         open_or_note(tag, create={"message": "m"}, note="facts"),
-        [_page(), {"requestId": "r1"}, {"incidentId": "mine"}, _page(newer, mine)],
+        [_page(), {"requestId": "r1"}, {"incidentId": "mine"}, _page(newer, mine), {"requestId": "c1"}],
     )
     assert [s.endpoint for s in steps[:-1] if isinstance(s, Call)] == [
         "list_incidents",
         "create_incident",
         "list_incidents",
+        "close_incident",
     ]
+    assert steps[4].arguments["identifier"] == "new"
+    assert not any(isinstance(s, Wait) and s.request_id == "c1" for s in steps)
     assert steps[-1].action == "created"
     assert steps[-1].incident_id == "mine"
-    assert steps[-1].closed == ()
+    assert steps[-1].closed == ("new",)
 
 
 def test_creator_whose_incident_is_already_closed_only_notes_the_oldest() -> None:

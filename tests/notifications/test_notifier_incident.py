@@ -128,16 +128,18 @@ def test_failures_at_once_stay_within_an_http_call_budget(
     created = len(emulator.incidents())
     calls = Counter(r.path.rsplit("/", 1)[-1] for r in emulator.requests if r.method == "POST")
     polls = sum(r.path.startswith("/v1/incidents/requests/") for r in emulator.requests)
-    # Each creator closes only its own incident, once: no close is sent twice, none for the kept one.
-    assert calls["close"] == created - 1
+    # A losing creator closes its own incident; the kept one's creator closes the newer ones it sees,
+    # so each duplicate is closed once or twice, and the kept one never.
+    assert created - 1 <= calls["close"] <= 2 * (created - 1)
     assert calls["notes"] == 19
     assert calls["create"] == created <= 20
-    # Per callback: at most 2 searches, 1 create, 1 close and 1 note; and at most 2 waits (the create
+    # Per callback: at most 2 searches, 1 create, 1 close and 1 note (the kept one's creator: up to 19
+    # closes, counted above); and at most 2 waits (the create
     # and the note, never a close), each polling at most every 0.05 s: about 5 polls for the 0.2 s
     # of processing, 10 leaves room for a loaded machine. Closing every duplicate seen and waiting
     # for each, as each creator once did, made ~19 closes and ~40 polls per callback here.
     assert polls <= 20 * 2 * 10
-    assert len(emulator.requests) <= 20 * (5 + 2 * 10)
+    assert len(emulator.requests) <= 20 * (5 + 2 * 10) + 19
 
 
 def test_lost_create_answer_leaves_one_incident(opsgenie_incident_connection: OpsgenieEmulator) -> None:
