@@ -197,12 +197,21 @@ class OpsgenieIncidentHook(BaseHook, IncidentApiMethods[dict[str, Any]]):
         """Return the synchronous client."""
         return self.client
 
-    async def get_async_client(self) -> AsyncOpsgenieIncidentClient:
-        """Build an async client from the connection, read asynchronously; the caller closes it."""
-        from airflow_provider_opsgenie_incident.client.asynchronous import AsyncOpsgenieIncidentClient
-
+    async def aget_incident_connection(self) -> Connection:
+        """Look the connection up asynchronously (triggerer); its key is registered for masking."""
         connection = await self.aget_connection(self.opsgenie_incident_conn_id)
         _mask_key(connection)
+        return connection
+
+    async def get_async_client(self, connection: Connection | None = None) -> AsyncOpsgenieIncidentClient:
+        """
+        Build an async client; the caller closes it.
+
+        :param connection: a connection the caller already looked up; else it is read asynchronously.
+        """
+        from airflow_provider_opsgenie_incident.client.asynchronous import AsyncOpsgenieIncidentClient
+
+        connection = connection or await self.aget_incident_connection()
         return AsyncOpsgenieIncidentClient(self.settings_from_connection(connection))
 
     @cached_property

@@ -231,9 +231,9 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
         run = _Run.from_context(context)
         tag = run.fingerprint(self.fingerprint)
         try:
-            connection = await self.hook.aget_connection(self.opsgenie_incident_conn_id)
+            connection = await self.hook.aget_incident_connection()
             flow = self._flow(run, tag, self.hook.defaults_from_connection(connection))
-            async with await self.hook.get_async_client() as client:
+            async with await self.hook.get_async_client(connection) as client:
                 outcome = await arun_flow(flow, client, timeout=self.timeout)
         except Exception as error:
             self._log_failure(run, tag, error)

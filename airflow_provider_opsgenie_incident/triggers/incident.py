@@ -77,7 +77,7 @@ async def _shared_client(conn_id: str) -> AsyncIterator[_ClientLease]:
     """Lend the client of this connection's current settings; the last borrower closes it."""
     hook = OpsgenieIncidentHook(conn_id)
     # Keyed by the settings, key included: a rotated key or a changed host gets a new client.
-    settings = hook.settings_from_connection(await hook.aget_connection(conn_id))
+    settings = hook.settings_from_connection(await hook.aget_incident_connection())
     leases = _LEASES.setdefault(asyncio.get_running_loop(), {})
     lease = leases.get(settings)
     if lease is None:
