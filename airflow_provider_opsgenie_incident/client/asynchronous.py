@@ -79,7 +79,8 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
         """Close the pooled connections."""
         await self._client.aclose()
 
-    async def _call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    async def call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
         prepared = prepare(endpoint, arguments)
         # A copy per call: concurrent coroutines on one thread would otherwise share tenacity's state.
         policy = self._retrying[prepared.endpoint.idempotent].copy()

@@ -328,7 +328,7 @@ def resolve_open(tag: str, *, note: str) -> Flow[IncidentOutcome]:
 class SyncApi(Protocol):
     """What :func:`run_flow` needs: the sync client or the hook."""
 
-    def _call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]: ...
+    def call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]: ...
 
     def wait_for_request(self, request_id: str, *, timeout: float = ...) -> dict[str, Any]: ...
 
@@ -336,7 +336,7 @@ class SyncApi(Protocol):
 class AsyncApi(Protocol):
     """What :func:`arun_flow` needs: the async client."""
 
-    async def _call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]: ...
+    async def call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]: ...
 
     async def wait_for_request(self, request_id: str, *, timeout: float = ...) -> dict[str, Any]: ...
 
@@ -378,7 +378,7 @@ def run_flow(flow: Flow[T], api: SyncApi, *, timeout: float = 60.0) -> T:
             continue
         try:
             if isinstance(step, Call):
-                driver.reply = api._call(step.endpoint, step.arguments)
+                driver.reply = api.call(step.endpoint, step.arguments)
             elif isinstance(step, Wait):
                 driver.reply = api.wait_for_request(step.request_id, timeout=max(driver.remaining(), 0.0))
             else:
@@ -398,7 +398,7 @@ async def arun_flow(flow: Flow[T], api: AsyncApi, *, timeout: float = 60.0) -> T
             continue
         try:
             if isinstance(step, Call):
-                driver.reply = await api._call(step.endpoint, step.arguments)
+                driver.reply = await api.call(step.endpoint, step.arguments)
             elif isinstance(step, Wait):
                 remaining = max(driver.remaining(), 0.0)
                 driver.reply = await api.wait_for_request(step.request_id, timeout=remaining)

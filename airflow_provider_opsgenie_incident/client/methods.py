@@ -1,7 +1,7 @@
 """One typed public method per catalogue endpoint, written once for every caller.
 
 The sync client, the async client and the Airflow hook all inherit :class:`IncidentApiMethods`;
-each supplies ``_call`` (the sync client returns the JSON, the async one an awaitable of it, the
+each supplies ``call`` (the sync client returns the JSON, the async one an awaitable of it, the
 hook delegates to its client). A method's keyword arguments are exactly its catalogue entry's
 argument names, which a test checks, so ``locals()`` carries them to the catalogue unchanged.
 """
@@ -32,11 +32,12 @@ Identifier = str
 class IncidentApiMethods(Generic[R]):
     """Every action of the Incident API and the Incident Timeline API, as keyword-only methods."""
 
-    def _call(self, endpoint: str, arguments: dict[str, Any]) -> R:
+    def call(self, endpoint: str, arguments: dict[str, Any]) -> R:
+        """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
         raise NotImplementedError
 
     def _invoke(self, endpoint: str, local_names: dict[str, Any]) -> R:
-        return self._call(endpoint, {key: value for key, value in local_names.items() if key != "self"})
+        return self.call(endpoint, {key: value for key, value in local_names.items() if key != "self"})
 
     # Incident API: asynchronous writes answer {"result", "requestId"}; pass the requestId to a wait.
 

@@ -109,7 +109,8 @@ class OpsgenieIncidentClient(IncidentApiMethods[dict[str, Any]]):
         """Close the pooled connections."""
         self._session.close()
 
-    def _call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    def call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
         prepared = prepare(endpoint, arguments)
         return self._retrying[prepared.endpoint.idempotent](self._send, prepared)
 
@@ -196,7 +197,7 @@ class OpsgenieIncidentClient(IncidentApiMethods[dict[str, Any]]):
     ) -> Iterator[dict[str, Any]]:
         offset: str | None = None
         while True:
-            page = self._call(
+            page = self.call(
                 endpoint,
                 {
                     "identifier": identifier,

@@ -230,8 +230,9 @@ class OpsgenieIncidentHook(BaseHook, IncidentApiMethods[dict[str, Any]]):
             service_id=_extra_value(extra, "default_service_id"),
         )
 
-    def _call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        return self.client._call(endpoint, arguments)
+    def call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
+        return self.client.call(endpoint, arguments)
 
     def wait_for_request(self, request_id: str, *, timeout: float = 60.0) -> dict[str, Any]:
         """

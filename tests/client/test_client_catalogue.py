@@ -49,7 +49,7 @@ def _public_methods() -> set[str]:
     return {
         name
         for name, member in vars(IncidentApiMethods).items()
-        if callable(member) and not name.startswith("_")
+        if callable(member) and not name.startswith("_") and name != "call"
     }
 
 
