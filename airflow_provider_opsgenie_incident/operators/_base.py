@@ -22,8 +22,9 @@ from functools import cached_property
 from itertools import islice
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator, conf
+from airflow.sdk import BaseOperator
 
+from airflow_provider_opsgenie_incident._compat import default_deferrable
 from airflow_provider_opsgenie_incident.client.errors import ServerError, error_from_dict
 from airflow_provider_opsgenie_incident.links import OpsgenieIncidentLink
 
@@ -165,7 +166,7 @@ class _OpsgenieIncidentRequestOperator(_OpsgenieIncidentBaseOperator):
         *,
         wait_for_completion: bool = True,
         wait_timeout: float = 60.0,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        deferrable: bool = default_deferrable(),
         **kwargs: Any,
     ) -> None:
         # Each key of the result is also its own XCom, so ``create.output["incident_id"]`` works.

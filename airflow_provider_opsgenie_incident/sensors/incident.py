@@ -14,9 +14,10 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
+from airflow_provider_opsgenie_incident._compat import default_deferrable
 from airflow_provider_opsgenie_incident.client.errors import (
     InvalidRequestError,
     NotFoundError,
@@ -63,7 +64,7 @@ class _OpsgenieIncidentSensor(_OpsgenieIncidentHookMixin, BaseSensorOperator):
         self,
         *,
         opsgenie_incident_conn_id: str = DEFAULT_CONN_ID,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        deferrable: bool = default_deferrable(),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
