@@ -31,12 +31,12 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from airflow_provider_opsgenie_incident.client.errors import (
     NotFoundError,
-    OpsgenieIncidentError,
     RequestFailedError,
     ServerError,
     TransportError,
     WaitTimeoutError,
 )
+from airflow_provider_opsgenie_incident.client.retry import may_have_been_applied
 from airflow_provider_opsgenie_incident.client.validation import DETAILS_TOTAL_LIMIT, TAG_LIMIT, truncate
 
 __all__ = [
@@ -236,18 +236,13 @@ def _close(duplicates: Sequence[str], kept: Mapping[str, Any]) -> Flow[list[str]
     return closed
 
 
-def _ambiguous(error: OpsgenieIncidentError) -> bool:
-    """Whether a failed create may nevertheless have been accepted by the server."""
-    return (isinstance(error, TransportError) and error.request_sent) or isinstance(error, ServerError)
-
-
 def _create(tag: str, create: Mapping[str, Any], attempts: int, settle: float) -> Flow[str | None]:
     """Create the incident; return its id, or None when a lost answer's incident turned up in a search."""
     for attempt in range(1, attempts + 1):
         try:
             response = yield Call("create_incident", dict(create))
         except (TransportError, ServerError) as error:
-            if not _ambiguous(error) or attempt == attempts:
+            if not may_have_been_applied(error) or attempt == attempts:
                 raise
             # The create may have been applied: look for it (once more after a pause, as the server
             # processes writes asynchronously) before creating again.

@@ -40,6 +40,7 @@ __all__ = [
     "RetrySettings",
     "ServerGuidedWait",
     "async_retrying",
+    "may_have_been_applied",
     "retrying",
     "server_wait_hint",
     "should_retry",
@@ -105,6 +106,18 @@ def should_retry(error: BaseException, *, idempotent: bool) -> bool:
     if isinstance(error, TransportError):
         return idempotent or not error.request_sent
     return False
+
+
+def may_have_been_applied(error: BaseException) -> bool:
+    """
+    Decide whether a failed write may nevertheless have been applied by the server.
+
+    True after a timeout or reset once the request was sent, and after any server error (a gateway's
+    500/502/503/504, or a malformed answer) since the backend may have acted before it failed.
+    """
+    if isinstance(error, TransportError):
+        return error.request_sent
+    return isinstance(error, ServerError)
 
 
 class ServerGuidedWait(wait_base):
