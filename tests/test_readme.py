@@ -1,4 +1,4 @@
-"""The README quotes the example DAGs instead of copying them, and its tables match the code."""
+"""The README and docs/ quote the example DAGs instead of copying them, and their tables match the code."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
+PAGES = {path.relative_to(ROOT).as_posix(): path.read_text() for path in sorted((ROOT / "docs").glob("*.md"))}
+DOCUMENTS = {"README.md": README, **PAGES}
+EXAMPLES = sorted((ROOT / "example_dags").glob("example_*.py"))
 QUOTE = re.compile(
     r"<!-- quoted from (?P<path>\S+) \[START (?P<name>\S+)\] -->\n```python\n(?P<code>.*?)```", re.S
 )
+LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
 
 
 def _between_markers(path: str, name: str) -> str:
@@ -19,16 +23,63 @@ def _between_markers(path: str, name: str) -> str:
     return source.split(f"# [START {name}]\n", 1)[1].split(f"# [END {name}]", 1)[0]
 
 
-QUOTES = [match.groupdict() for match in QUOTE.finditer(README)]
+QUOTES = [
+    {"document": document, **match.groupdict()}
+    for document, text in DOCUMENTS.items()
+    for match in QUOTE.finditer(text)
+]
 
 
-def test_readme_quotes_examples():
-    assert len(QUOTES) >= 3
+def test_the_readme_quotes_an_example():
+    assert any(quote["document"] == "README.md" for quote in QUOTES)
 
 
-@pytest.mark.parametrize("quote", QUOTES, ids=[q["name"] for q in QUOTES])
+@pytest.mark.parametrize("quote", QUOTES, ids=[f"{q['document']}:{q['name']}" for q in QUOTES])
 def test_quoted_code_matches_the_example_dag(quote):
     assert quote["code"] == _between_markers(quote["path"], quote["name"])
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[path.stem for path in EXAMPLES])
+def test_every_example_dag_is_quoted_in_the_docs(example):
+    [name] = re.findall(r"# \[START (\S+)\]", example.read_text())
+    path = example.relative_to(ROOT).as_posix()
+    assert any(q["document"] in PAGES and (q["path"], q["name"]) == (path, name) for q in QUOTES)
+
+
+def test_the_readme_links_every_docs_page():
+    linked = {match["target"].split("#")[0] for match in LINK.finditer(README)}
+    assert set(PAGES) <= linked
+
+
+def _anchors(text: str) -> set[str]:
+    """Return the heading anchors a Markdown renderer such as GitHub's gives a page."""
+    headings = re.findall(r"^#+ (.+)$", re.sub(r"```.*?```", "", text, flags=re.S), re.M)
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+LINKS = [
+    (document, match["target"])
+    for document, text in DOCUMENTS.items()
+    for match in LINK.finditer(text)
+    if not match["target"].startswith(("http://", "https://", "<"))
+]
+
+
+@pytest.mark.parametrize("link", LINKS, ids=[f"{document}->{target}" for document, target in LINKS])
+def test_relative_links_reach_a_file_and_heading(link):
+    document, target = link
+    path, _, anchor = target.partition("#")
+    file = (ROOT / document).parent / path if path else ROOT / document
+    assert file.is_file(), f"{document} links to a missing {path}"
+    if anchor:
+        assert anchor in _anchors(file.read_text()), f"{document}: no heading #{anchor} in {path or document}"
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/end-of-life.md"])
+def test_the_end_of_life_dates_are_stated(document):
+    text = DOCUMENTS[document]
+    for fact in ("2025-06-04", "2027-04-05", "120 days", "Jira Service Management"):
+        assert fact in text
 
 
 def test_the_two_commands_are_documented():

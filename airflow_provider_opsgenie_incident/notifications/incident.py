@@ -93,6 +93,13 @@ def _redact(text: str) -> str:
     return str(redact(text))
 
 
+def _question(context: Mapping[str, Any]) -> str | None:
+    """Return the subject of a Human-in-the-loop task calling its notifiers as its wait starts."""
+    task = context.get("task")
+    waits = "exception" not in context and "HITLOperator" in {c.__name__ for c in type(task).__mro__}
+    return (_text(getattr(task, "subject", None)) or "a decision") if waits else None
+
+
 @dataclass(frozen=True)
 class _Run:
     """What a callback is about, read from whichever context the caller had."""
@@ -106,6 +113,7 @@ class _Run:
     logical_date: str | None = None
     log_url: str | None = None
     error: str | None = None
+    question: str | None = None  # a Human-in-the-loop task waiting for an answer: not a failure
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> _Run:
@@ -135,6 +143,7 @@ class _Run:
             logical_date=_text(context.get("logical_date") or _field(dag_run, "logical_date")),
             log_url=log_url,
             error=_text(error),
+            question=_question(context) if scope == "task" else None,
         )
 
     @property
@@ -273,7 +282,8 @@ class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
     Defaults come from the context (message ``[Airflow] <dag_id>.<task_id> failed``, a description
     and details with the exception, run id, try number, logical date and log URL) and from the
     connection extra (priority, responders, tags, service id). Every text is cut to its API limit,
-    so a long name never loses the incident.
+    so a long name never loses the incident. In a Human-in-the-loop operator's ``notifiers`` it pages
+    as the wait starts: ``[Airflow] <dag_id>.<task_id> awaits a decision: <subject>``.
 
     :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection. (templated)
     :param fingerprint: what the incident stands for; failures with the same fingerprint share one
@@ -330,7 +340,8 @@ class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
     def _flow(self, run: _Run, tag: str, defaults: IncidentDefaults) -> Flow[IncidentOutcome]:
         from airflow_provider_opsgenie_incident.client.incidents import fit_details, open_or_note
 
-        headline = f"{run.subject} {'missed its deadline' if run.scope == 'deadline' else 'failed'}"
+        verb = "missed its deadline" if run.scope == "deadline" else "failed"
+        headline = f"{run.subject} {f'awaits a decision: {run.question}' if run.question else verb}"
         message = self.message or f"[Airflow] {headline}"
         details = {**run.facts(), **{str(k): str(v) for k, v in (self.details or {}).items()}}
         description = self.description or run.story(f"{headline}.")
