@@ -64,6 +64,11 @@ class ExtraField:
     choice_labels: Mapping[str, str] = field(default_factory=dict)
     secret: bool = False
 
+    @property
+    def help(self) -> str:
+        """Return the help text the form shows: the description and, if there is one, the example."""
+        return f"{self.description} Example: {self.placeholder}" if self.placeholder else self.description
+
     def schema(self) -> dict[str, Any]:
         """Return the field's JSON schema, as Airflow's connection form reads it."""
         # A choice lists no null (the form would offer "null" as a choice): it has a real default.
@@ -157,7 +162,6 @@ EXTRAS: Final[Mapping[str, ExtraField]] = MappingProxyType(
                 "string",
                 None,
                 "The impacted service of the incidents the notifiers open.",
-                placeholder="a service id from Opsgenie",
             ),
         )
     }
@@ -184,7 +188,7 @@ def conn_fields() -> dict[str, dict[str, Any]]:
     for extra in EXTRAS.values():
         fields[extra.name] = {
             "label": extra.label,
-            "description": extra.description,
+            "description": extra.help,
             "schema": extra.schema(),
         }
     return fields
@@ -192,11 +196,12 @@ def conn_fields() -> dict[str, dict[str, Any]]:
 
 def ui_field_behaviour() -> dict[str, Any]:
     """Return the ``ui-field-behaviour`` of the provider info: which standard fields show, and how."""
-    placeholders = {"host": "empty: the Region's API; e.g. https://api.eu.opsgenie.com"}
-    placeholders["password"] = "API key of an Opsgenie API integration (GenieKey)"
-    placeholders.update({extra.name: extra.placeholder for extra in EXTRAS.values() if extra.placeholder})
+    # The form shows placeholders for the standard fields only; the extras' examples are in their help.
     return {
         "hidden-fields": ["schema", "port", "login"],
         "relabeling": {"host": "API URL", "password": "API key"},
-        "placeholders": placeholders,
+        "placeholders": {
+            "host": "empty: the Region's API; else e.g. https://api.eu.opsgenie.com",
+            "password": "API key of an Opsgenie API integration (GenieKey)",
+        },
     }
