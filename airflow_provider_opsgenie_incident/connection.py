@@ -136,7 +136,10 @@ EXTRAS: Final[Mapping[str, ExtraField]] = MappingProxyType(
                 "Default responders",
                 "string",
                 None,
-                "Responders of the incidents the notifiers open: team:NAME or user:NAME, comma-separated.",
+                (
+                    "Responders of the incidents the notifiers open: team:NAME or user:NAME, comma-separated"
+                    " (in JSON, also a list of responder objects)."
+                ),
                 placeholder="team:NOC, user:jane@example.com",
             ),
             ExtraField(
