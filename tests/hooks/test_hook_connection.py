@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from urllib.parse import quote
 
@@ -426,3 +427,36 @@ def test_test_connection_reports_an_invalid_connection_without_a_call(set_connec
     ok, message = hook.test_connection()
     assert ok is False
     assert message.startswith("invalid connection: host must use https")
+
+
+def test_test_connection_names_a_tls_failure(opsgenie_incident_connection, set_connection):
+    # https to the emulator's plain-http port: the TLS handshake fails, and the answer says so.
+    url = opsgenie_incident_connection.url.replace("http://", "https://")
+    hook = set_connection(
+        "og_test_tls", {"conn_type": "opsgenie_incident", "host": url, "password": "tls-key-7"}
+    )
+    ok, message = hook.test_connection()
+    assert ok is False
+    assert message == f"could not connect to {url}: TLS failed (WRONG_VERSION_NUMBER)"
+
+
+def test_test_connection_names_a_dropped_connection(set_connection):
+    with socket.socket() as dropper:
+        dropper.bind(("127.0.0.1", 0))
+        dropper.listen()
+        url = f"http://127.0.0.1:{dropper.getsockname()[1]}"
+        hook = set_connection(
+            "og_test_drop", {"conn_type": "opsgenie_incident", "host": url, "password": "drop-key-7"}
+        )
+
+        def drop() -> None:
+            accepted, _ = dropper.accept()
+            accepted.recv(65536)
+            accepted.close()
+
+        thread = threading.Thread(target=drop, daemon=True)
+        thread.start()
+        ok, message = hook.test_connection()
+        thread.join(timeout=5)
+    assert ok is False
+    assert message == f"could not connect to {url}: connection reset"
