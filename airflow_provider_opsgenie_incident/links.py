@@ -21,8 +21,11 @@ class OpsgenieIncidentLink(BaseOperatorLink):
     """
     Link a task to the Opsgenie incident it created, read or waited for.
 
-    The task stores the address (the incident's ``links.web``, else one built from the
-    connection's ``web_url`` extra) in the XCom ``opsgenie_incident_url``; the link reads it back.
+    The task stores the address in the XCom ``opsgenie_incident_url`` and the link reads it back.
+    The address follows the one rule of
+    :func:`airflow_provider_opsgenie_incident.client.settings.incident_url` (the connection's
+    ``web_url`` when set, else the API's ``links.web``), as the notifiers' log lines and the
+    operators' XCom ``url`` do, so a user sees one address per incident.
     """
 
     name = "Opsgenie incident"

@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 
 import airflow_provider_opsgenie_incident
+from airflow_provider_opsgenie_incident import connection as og_connection
 from airflow_provider_opsgenie_incident.get_provider_info import get_provider_info
 
 DISTRIBUTION = "airflow-provider-opsgenie-incident"
@@ -161,3 +162,69 @@ def test_airflow_providers_list_shows_the_package():
     document = next(line for line in result.stdout.splitlines() if line.startswith("["))
     providers = {item["package_name"]: item for item in json.loads(document)}
     assert providers[DISTRIBUTION]["version"] == airflow_provider_opsgenie_incident.__version__
+
+
+# -- the connection form comes from the connection module ---------------------------------------
+
+
+def test_conn_fields_come_from_the_connection_module():
+    (connection,) = INFO["connection-types"]
+    assert connection["connection-type"] == og_connection.CONN_TYPE
+    assert list(connection["conn-fields"]) == list(og_connection.EXTRAS)
+    for name, extra in og_connection.EXTRAS.items():
+        field = connection["conn-fields"][name]
+        assert field["label"] == extra.label
+        assert field["description"].startswith(extra.description)
+        assert field["schema"].get("default") == extra.default
+        assert extra.type in field["schema"]["type"]
+
+
+@pytest.mark.parametrize("name", list(og_connection.EXTRAS))
+def test_no_choice_offers_null_and_every_default_is_allowed(name):
+    extra = og_connection.EXTRAS[name]
+    schema = extra.schema()
+    assert None not in schema.get("enum", [])
+    if extra.choices:
+        assert extra.default in extra.choices
+        assert set(schema.get("values_display", {})) <= set(extra.choices)
+    if extra.default is not None:
+        jsonschema.validate(extra.default, schema)
+
+
+def test_proxy_is_masked_in_the_form():
+    widgets = {
+        name for name, extra in og_connection.EXTRAS.items() if extra.schema().get("format") == "password"
+    }
+    assert widgets == {"proxy"}
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+README_TABLE_HEADER = "| extra | form label | type | default | example | meaning |"
+
+
+def _cell(value: object) -> str:
+    return "none" if value is None else f"`{value}`"
+
+
+def readme_table() -> str:
+    """The README's table of connection extras, as the connection module defines them."""
+    lines = [README_TABLE_HEADER, "| --- | --- | --- | --- | --- | --- |"]
+    for name, extra in og_connection.EXTRAS.items():
+        kind = ", ".join(f"`{choice}`" for choice in extra.choices) if extra.choices else extra.type
+        example = f"`{extra.placeholder}`" if extra.placeholder else ""
+        cells = [f"`{name}`", extra.label, kind, _cell(extra.default), example, extra.description]
+        lines.append(f"| {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
+def test_the_readme_connection_table_matches_the_connection_module():
+    text = README.read_text()
+    if README_TABLE_HEADER not in text:
+        pytest.skip(f"README.md has no connection-extras table yet (a table headed {README_TABLE_HEADER!r})")
+    start = text.index(README_TABLE_HEADER)
+    table = []
+    for line in text[start:].splitlines():
+        if not line.startswith("|"):
+            break
+        table.append(line)
+    assert "\n".join(table) == readme_table(), f"the README's table should read:\n{readme_table()}"

@@ -29,6 +29,7 @@ from airflow_provider_opsgenie_incident.client.errors import (
     ServerError,
     TransportError,
 )
+from airflow_provider_opsgenie_incident.connection import default
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -60,8 +61,8 @@ class RetrySettings:
     :param backoff_max: the longest backoff, in seconds, before jitter.
     """
 
-    total_timeout: float = 60.0
-    max_attempts: int = 6
+    total_timeout: float = default("retry_timeout")
+    max_attempts: int = default("max_attempts")
     backoff_initial: float = 0.5
     backoff_max: float = 8.0
 

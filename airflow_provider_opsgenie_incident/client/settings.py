@@ -5,17 +5,20 @@ from __future__ import annotations
 import ipaddress
 import os
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
 from airflow_provider_opsgenie_incident.client.errors import InvalidRequestError
 from airflow_provider_opsgenie_incident.client.retry import RetrySettings
+from airflow_provider_opsgenie_incident.connection import default
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "EU_BASE_URL",
     "ClientSettings",
+    "incident_url",
     "is_loopback",
     "resolve_base_url",
 ]
@@ -81,8 +84,8 @@ class ClientSettings:
 
     api_key: str = field(repr=False)
     base_url: str = DEFAULT_BASE_URL
-    connect_timeout: float = 5.0
-    read_timeout: float = 15.0
+    connect_timeout: float = default("connect_timeout")
+    read_timeout: float = default("read_timeout")
     retry: RetrySettings = field(default_factory=RetrySettings)
     proxy: str | None = field(default=None, repr=False)
     web_url: str | None = None
@@ -110,8 +113,31 @@ class ClientSettings:
         """Return the CA bundle requests and httpx would take from the environment, else True."""
         return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
-    def incident_url(self, incident_id: str) -> str | None:
-        """Return the web page of an incident, if the account's web URL is known."""
-        if not self.web_url or not incident_id:
-            return None
-        return f"{self.web_url.rstrip('/')}/incident/detail/{quote(incident_id, safe='')}"
+    def incident_url(self, incident_id: str = "", incident: Mapping[str, Any] | None = None) -> str | None:
+        """Return an incident's web page by the one rule, :func:`incident_url`, with this ``web_url``."""
+        return incident_url(self.web_url, incident, incident_id=incident_id)
+
+
+def incident_url(
+    web_url: str | None, incident: Mapping[str, Any] | None = None, *, incident_id: str = ""
+) -> str | None:
+    """
+    Return an incident's web page: the one rule for log lines, the extra link and XCom ``url``.
+
+    The connection's ``web_url`` wins when it is set, since every caller has it without a call (a
+    notifier knows only the id of the incident it opened, not its ``links``), so every place shows
+    the same address; the API's ``links.web`` serves when ``web_url`` is not set.
+
+    :param web_url: the account's web base URL, e.g. ``https://acme.app.opsgenie.com``.
+    :param incident: the incident as the API returns it (``id``, ``links``), if known.
+    :param incident_id: the incident's id, when the incident itself is not at hand.
+    :return: the address, or None when neither source knows it.
+    """
+    incident = incident or {}
+    incident_id = incident_id or str(incident.get("id") or "")
+    if web_url and incident_id:
+        return f"{web_url.rstrip('/')}/incident/detail/{quote(incident_id, safe='')}"
+    links = incident.get("links")
+    if isinstance(links, Mapping) and links.get("web"):
+        return str(links["web"])
+    return None

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import socket
+import ssl
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
-from airflow_provider_opsgenie_incident.client.errors import InvalidRequestError, OpsgenieIncidentError
+from airflow_provider_opsgenie_incident.client.errors import (
+    InvalidRequestError,
+    OpsgenieIncidentError,
+    TransportError,
+)
 from airflow_provider_opsgenie_incident.client.methods import IncidentApiMethods
 from airflow_provider_opsgenie_incident.client.retry import RetrySettings
 from airflow_provider_opsgenie_incident.client.settings import ClientSettings, resolve_base_url
+from airflow_provider_opsgenie_incident.connection import (
+    CONN_ID_PARAM,
+    CONN_TYPE,
+    DEFAULT_CONN_ID,
+    EXTRAS,
+    HOOK_NAME,
+    default,
+    extra_value,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
 
     from airflow.sdk import Connection
 
@@ -25,6 +39,9 @@ if TYPE_CHECKING:
 
 __all__ = ["IncidentDefaults", "OpsgenieIncidentHook"]
 
+#: test_connection's (connect, read) timeouts at most, in seconds: the form waits for its answer.
+_TEST_TIMEOUTS = (3.0, 5.0)
+
 
 @dataclass(frozen=True)
 class IncidentDefaults:
@@ -32,16 +49,8 @@ class IncidentDefaults:
 
     responders: list[Responder] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
-    priority: str | None = None
-    service_id: str | None = None
-
-
-def _extra_value(extra: Mapping[str, Any], name: str) -> Any:
-    # Airflow's connection form may store a custom field with the historical prefix.
-    value = extra.get(name)
-    if value in (None, ""):
-        value = extra.get(f"extra__opsgenie_incident__{name}")
-    return None if value == "" else value
+    priority: str | None = default("default_priority")
+    service_id: str | None = default("default_service_id")
 
 
 def _host_with_port(host: str | None, port: int | None) -> str | None:
@@ -55,16 +64,27 @@ def _host_with_port(host: str | None, port: int | None) -> str | None:
     return f"{scheme}{separator}{netloc}{slash}{path}"
 
 
-def _number(extra: Mapping[str, Any], name: str, default: float) -> float:
-    value = _extra_value(extra, name)
+def _value(extra: Mapping[str, Any], name: str) -> Any:
+    """Read one extra as its declared type (:data:`EXTRAS`), or its default when it is not set."""
+    spec = EXTRAS[name]
+    value = extra_value(extra, name)
     if value is None:
-        return default
+        return spec.default
+    if spec.type == "string":
+        return str(value)
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         raise InvalidRequestError(
             f"connection extra {name} must be a number, got {value!r}", field=name
         ) from None
+    if spec.type == "integer":
+        if not number.is_integer():
+            raise InvalidRequestError(
+                f"connection extra {name} must be a whole number, got {value!r}", field=name
+            )
+        return int(number)
+    return number
 
 
 def _string_list(value: Any) -> list[str]:
@@ -93,6 +113,33 @@ def _responders(value: Any) -> list[Responder]:
     return responders
 
 
+def _transport_cause(error: TransportError, settings: ClientSettings) -> str:
+    """Name why no answer came, from the exceptions the transport failure was raised over."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error.__cause__, error.__context__]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        name = type(current).__name__
+        if isinstance(current, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(current, socket.gaierror):
+            return "host name not found"
+        if isinstance(current, ssl.SSLError):
+            return f"TLS failed ({current.reason or name})"
+        if name.startswith("ConnectTimeout"):
+            return f"no connection within {settings.connect_timeout:g} s"
+        if name.startswith("ReadTimeout"):
+            return f"no answer within {settings.read_timeout:g} s"
+        if isinstance(current, ConnectionResetError):
+            return "connection reset"
+        pending += [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        pending += [arg for arg in current.args if isinstance(arg, BaseException)]
+    return error.message
+
+
 def _mask_key(connection: Connection) -> None:
     """Register the key with Airflow's secret masker, whatever the connection's source."""
     from airflow.sdk.log import mask_secret
@@ -117,11 +164,11 @@ class OpsgenieIncidentHook(BaseHook, IncidentApiMethods[dict[str, Any]]):
     - **host**: the API base URL. Empty means ``https://api.opsgenie.com`` (extra ``region: eu``
       gives ``https://api.eu.opsgenie.com``); a host without a scheme is https; plain ``http://``
       is refused except to a loopback address (the emulator).
-    - **extra**: ``web_url`` (the account's web address, for links), ``connect_timeout`` (5 s),
-      ``read_timeout`` (15 s), ``retry_timeout`` (total retry budget, 60 s), ``max_attempts`` (6),
-      ``proxy``, and defaults for the notifiers: ``default_responders`` (a list of responder
-      objects, or ``"team:NOC, user:jane@example.com"``), ``default_tags``,
-      ``default_priority``, ``default_service_id``.
+    - **extra**: the fields of :data:`~airflow_provider_opsgenie_incident.connection.EXTRAS`, with
+      their defaults: ``region``, ``web_url`` (the account's web address, for links), timeouts,
+      the retry budget, ``proxy``, and defaults for the notifiers' incidents (``default_responders``
+      as a list of responder objects or ``"team:NOC, user:jane@example.com"``, ``default_tags``,
+      ``default_priority``, ``default_service_id``).
 
     :param opsgenie_incident_conn_id: the connection id.
     :param retry_timeout: overrides the connection's total retry budget, in seconds.
@@ -130,10 +177,10 @@ class OpsgenieIncidentHook(BaseHook, IncidentApiMethods[dict[str, Any]]):
     .. seealso:: https://docs.opsgenie.com/docs/incident-api
     """
 
-    conn_name_attr = "opsgenie_incident_conn_id"
-    default_conn_name = "opsgenie_incident_default"
-    conn_type = "opsgenie_incident"
-    hook_name = "Opsgenie Incident"
+    conn_name_attr = CONN_ID_PARAM
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = CONN_TYPE
+    hook_name = HOOK_NAME
 
     def __init__(
         self,
@@ -155,23 +202,21 @@ class OpsgenieIncidentHook(BaseHook, IncidentApiMethods[dict[str, Any]]):
         """Turn an Airflow connection into client settings."""
         extra = connection.extra_dejson
         retry = RetrySettings(
-            total_timeout=self.retry_timeout
-            if self.retry_timeout is not None
-            else _number(extra, "retry_timeout", 60.0),
-            max_attempts=self.max_attempts
-            if self.max_attempts is not None
-            else int(_number(extra, "max_attempts", 6)),
+            total_timeout=_value(extra, "retry_timeout")
+            if self.retry_timeout is None
+            else self.retry_timeout,
+            max_attempts=_value(extra, "max_attempts") if self.max_attempts is None else self.max_attempts,
         )
         return ClientSettings(
             api_key=connection.password or "",
             base_url=resolve_base_url(
-                _host_with_port(connection.host, connection.port), region=_extra_value(extra, "region")
+                _host_with_port(connection.host, connection.port), region=_value(extra, "region")
             ),
-            connect_timeout=_number(extra, "connect_timeout", 5.0),
-            read_timeout=_number(extra, "read_timeout", 15.0),
+            connect_timeout=_value(extra, "connect_timeout"),
+            read_timeout=_value(extra, "read_timeout"),
             retry=retry,
-            proxy=_extra_value(extra, "proxy"),
-            web_url=_extra_value(extra, "web_url"),
+            proxy=_value(extra, "proxy"),
+            web_url=_value(extra, "web_url"),
         )
 
     @cached_property
@@ -224,10 +269,10 @@ class OpsgenieIncidentHook(BaseHook, IncidentApiMethods[dict[str, Any]]):
         """Read the defaults for new incidents from a connection's extra (for an async caller's lookup)."""
         extra = connection.extra_dejson
         return IncidentDefaults(
-            responders=_responders(_extra_value(extra, "default_responders")),
-            tags=_string_list(_extra_value(extra, "default_tags")),
-            priority=_extra_value(extra, "default_priority"),
-            service_id=_extra_value(extra, "default_service_id"),
+            responders=_responders(extra_value(extra, "default_responders")),
+            tags=_string_list(extra_value(extra, "default_tags")),
+            priority=_value(extra, "default_priority"),
+            service_id=_value(extra, "default_service_id"),
         )
 
     def call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -262,16 +307,34 @@ class OpsgenieIncidentHook(BaseHook, IncidentApiMethods[dict[str, Any]]):
     def incident_url(
         self, incident: Mapping[str, Any] | None = None, incident_id: str | None = None
     ) -> str | None:
-        """Return an incident's web page: its ``links.web``, else one built from the extra ``web_url``."""
-        links = (incident or {}).get("links") or {}
-        if isinstance(links, Mapping) and links.get("web"):
-            return str(links["web"])
-        return self.settings.incident_url(incident_id or str((incident or {}).get("id") or ""))
+        """Return an incident's web page by the one rule, :func:`.client.settings.incident_url`."""
+        return self.settings.incident_url(incident_id or "", incident=incident)
 
     def test_connection(self) -> tuple[bool, str]:
-        """Make one cheap authenticated read (a one-item incident list); never writes."""
+        """
+        Make one cheap authenticated read (a one-item incident list); never writes.
+
+        One attempt with short timeouts, so the form's Test button answers within seconds; a failure
+        names the base URL (never the key) and its cause.
+        """
+        from airflow_provider_opsgenie_incident.client.sync import OpsgenieIncidentClient
+
         try:
-            self.client.list_incidents(query="status:open", limit=1)
+            settings = self.settings
         except OpsgenieIncidentError as error:
-            return False, str(error)
+            return False, f"invalid connection: {error}"
+        once = replace(
+            settings,
+            connect_timeout=min(settings.connect_timeout, _TEST_TIMEOUTS[0]),
+            read_timeout=min(settings.read_timeout, _TEST_TIMEOUTS[1]),
+            retry=RetrySettings(total_timeout=0.0, max_attempts=1),
+        )
+        try:
+            with OpsgenieIncidentClient(once) as client:
+                client.list_incidents(query="status:open", limit=1)
+        except TransportError as error:
+            return False, f"could not connect to {once.base_url}: {_transport_cause(error, once)}"
+        except OpsgenieIncidentError as error:
+            status = f"{error.status} from" if error.status is not None else "failed at"
+            return False, f"{status} {once.base_url}: {error.message}"
         return True, "Connection successfully tested"

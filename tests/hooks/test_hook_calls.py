@@ -77,31 +77,6 @@ def test_iterators_delegate(hook, emu):
     assert [e["group"] for e in hook.iter_timeline_entries(incident_id)] == ["custom", "incident"]
 
 
-def test_test_connection_succeeds_with_only_reads(hook, emu):
-    assert hook.test_connection() == (True, "Connection successfully tested")
-    assert [r.method for r in emu.requests] == ["GET"]
-    assert emu.incidents() == []
-
-
-def test_test_connection_fails_with_a_wrong_key(emu, monkeypatch):
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_OG_WRONG_KEY",
-        json.dumps({"conn_type": "opsgenie_incident", "host": emu.url, "password": "wrong-key-42"}),
-    )
-    ok, message = OpsgenieIncidentHook("og_wrong_key").test_connection()
-    assert ok is False
-    assert message.startswith("HTTP 401: Could not authenticate")
-    assert "wrong-key-42" not in message
-    assert {r.method for r in emu.requests} == {"GET"}
-
-
-def test_test_connection_reports_an_unreachable_server(emu, monkeypatch):
-    emu.add_fault(Fault("status", status=503, times=None))
-    ok, message = OpsgenieIncidentHook(retry_timeout=0.2, max_attempts=2).test_connection()
-    assert ok is False
-    assert message.startswith("HTTP 503")
-
-
 def test_incident_url(hook, emu):
     incident_id = _create(hook, emu)
     incident = hook.get_incident(identifier=incident_id)["data"]
