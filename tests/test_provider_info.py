@@ -219,8 +219,6 @@ def readme_table() -> str:
 
 def test_the_readme_connection_table_matches_the_connection_module():
     text = README.read_text()
-    if README_TABLE_HEADER not in text:
-        pytest.skip(f"README.md has no connection-extras table yet (a table headed {README_TABLE_HEADER!r})")
     start = text.index(README_TABLE_HEADER)
     table = []
     for line in text[start:].splitlines():
