@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 import ssl
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -83,7 +83,7 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
         """Close the pooled connections."""
         await self._client.aclose()
 
-    async def call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    async def call(self, endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
         prepared = prepare(endpoint, arguments)
         # A copy per call: concurrent coroutines on one thread would otherwise share tenacity's state.

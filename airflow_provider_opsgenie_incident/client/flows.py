@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -51,7 +51,7 @@ Flow = Generator[Step, Any, T]
 class SyncApi(Protocol):
     """What :func:`run_flow` needs: the sync client or the hook."""
 
-    def call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]: ...
+    def call(self, endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]: ...
 
     def wait_for_request(self, request_id: str, *, timeout: float = ...) -> dict[str, Any]: ...
 
@@ -59,7 +59,7 @@ class SyncApi(Protocol):
 class AsyncApi(Protocol):
     """What :func:`arun_flow` needs: the async client."""
 
-    async def call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]: ...
+    async def call(self, endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]: ...
 
     async def wait_for_request(self, request_id: str, *, timeout: float = ...) -> dict[str, Any]: ...
 

@@ -22,6 +22,8 @@ from airflow_provider_opsgenie_incident.client.protocol import (
 from airflow_provider_opsgenie_incident.client.retry import retrying
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import requests
 
     from airflow_provider_opsgenie_incident.client.settings import ClientSettings
@@ -105,7 +107,7 @@ class OpsgenieIncidentClient(SyncMethods):
         """Close the pooled connections."""
         self._session.close()
 
-    def call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    def call(self, endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
         prepared = prepare(endpoint, arguments)
         return self._retrying[prepared.endpoint.idempotent](self._send, prepared)

@@ -228,7 +228,7 @@ class OpsgenieIncidentHook(BaseHook, SyncMethods):
             service_id=_extra_value(extra, "default_service_id"),
         )
 
-    def call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    def call(self, endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """
         Call one catalogue endpoint by name with its Python-named arguments; the one way in.
 

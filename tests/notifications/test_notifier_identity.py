@@ -63,9 +63,7 @@ def test_fingerprint_tags_differ_where_only_the_cut_part_differs() -> None:
         pytest.param({"x": "x" * 5000, "y": "y" * 5000, "z": "z"}, {"z": "z"}, id="two-long-values"),
     ],
 )
-def test_fit_cuts_details_to_the_total_limit(
-    details: dict[str, str], kept_whole: dict[str, str]
-) -> None:
+def test_fit_cuts_details_to_the_total_limit(details: dict[str, str], kept_whole: dict[str, str]) -> None:
     fitted = fit("create_incident", {"details": details})["details"]
     assert sum(len(k) + len(v) for k, v in fitted.items()) <= 8000
     assert set(fitted) == set(details)
