@@ -8,9 +8,10 @@ and logs by an opaque ``offset`` read from the ``paging.next`` link, the timelin
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
 from urllib.parse import parse_qs, urlsplit
 
+from airflow_provider_opsgenie_incident.client.catalogue import ENDPOINTS
 from airflow_provider_opsgenie_incident.client.flows import run_flow
 from airflow_provider_opsgenie_incident.client.methods import IncidentApiMethods
 from airflow_provider_opsgenie_incident.client.waiting import wait_flow
@@ -45,10 +46,39 @@ def _next_offset(endpoint: str, page: dict[str, Any], offset: Any, seen: int) ->
     return following if following and following != offset else None
 
 
+class _Paging(TypedDict, total=False):
+    order: Order | None
+    page_size: int | None
+
+
+class IncidentPaging(_Paging, total=False):
+    """The options of ``iter_incidents``: the sort field, the order and the page size."""
+
+    sort: str | None
+
+
+class NotePaging(_Paging, total=False):
+    """The options of ``iter_notes`` and ``iter_logs``."""
+
+    identifier_type: IdentifierType | None
+
+
+class TimelinePaging(_Paging, total=False):
+    """The options of ``iter_timeline_entries``."""
+
+    groups: Sequence[TimelineGroup] | None
+    discard_hidden: bool | None
+    content_type: str | None
+
+
 class SyncMethods(IncidentApiMethods[dict[str, Any]]):
     """The typed methods plus what a synchronous caller adds: iterators and the request wait."""
 
     def _pages(self, endpoint: str, arguments: dict[str, Any], first: Any = None) -> Iterator[dict[str, Any]]:
+        # page_size defaults to the most the endpoint allows per page (100, the timeline 20).
+        largest = next(f.maximum for f in ENDPOINTS[endpoint].fields if f.name == "limit")
+        page_size = arguments.pop("page_size", None)
+        arguments = {**arguments, "limit": page_size or largest}
         offset, seen = first, 0
         while True:
             page = self.call(endpoint, {**arguments, "offset": offset})
@@ -74,51 +104,20 @@ class SyncMethods(IncidentApiMethods[dict[str, Any]]):
         """Run a flow of steps (:mod:`.flows`) with this client, within ``timeout`` seconds."""
         return run_flow(flow, self, timeout=timeout)
 
-    def iter_incidents(
-        self, query: str, *, sort: str | None = None, order: Order | None = None, page_size: int = 100
-    ) -> Iterator[dict[str, Any]]:
+    def iter_incidents(self, query: str, **options: Unpack[IncidentPaging]) -> Iterator[dict[str, Any]]:
         """Yield every incident matching a search query, page after page."""
-        return self._pages(
-            "list_incidents", {"query": query, "limit": page_size, "sort": sort, "order": order}, 0
-        )
+        return self._pages("list_incidents", {"query": query, **options}, 0)
 
-    def iter_notes(
-        self,
-        identifier: str,
-        *,
-        identifier_type: IdentifierType | None = None,
-        order: Order | None = None,
-        page_size: int = 100,
-    ) -> Iterator[dict[str, Any]]:
+    def iter_notes(self, identifier: str, **options: Unpack[NotePaging]) -> Iterator[dict[str, Any]]:
         """Yield every note of an incident."""
-        arguments = {"identifier": identifier, "identifier_type": identifier_type, "order": order}
-        return self._pages("list_notes", {**arguments, "limit": page_size})
+        return self._pages("list_notes", {"identifier": identifier, **options})
 
-    def iter_logs(
-        self,
-        identifier: str,
-        *,
-        identifier_type: IdentifierType | None = None,
-        order: Order | None = None,
-        page_size: int = 100,
-    ) -> Iterator[dict[str, Any]]:
+    def iter_logs(self, identifier: str, **options: Unpack[NotePaging]) -> Iterator[dict[str, Any]]:
         """Yield every activity log entry of an incident."""
-        arguments = {"identifier": identifier, "identifier_type": identifier_type, "order": order}
-        return self._pages("list_logs", {**arguments, "limit": page_size})
+        return self._pages("list_logs", {"identifier": identifier, **options})
 
     def iter_timeline_entries(
-        self,
-        incident_id: str,
-        *,
-        groups: Sequence[TimelineGroup] | None = None,
-        discard_hidden: bool | None = None,
-        order: Order | None = None,
-        content_type: str | None = None,
-        page_size: int = 20,
+        self, incident_id: str, **options: Unpack[TimelinePaging]
     ) -> Iterator[dict[str, Any]]:
         """Yield every entry of an incident's timeline, following ``nextOffset``."""
-        arguments = {"incident_id": incident_id, "groups": groups, "discard_hidden": discard_hidden}
-        return self._pages(
-            "list_timeline_entries",
-            {**arguments, "order": order, "content_type": content_type, "limit": page_size},
-        )
+        return self._pages("list_timeline_entries", {"incident_id": incident_id, **options})

@@ -54,6 +54,8 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 30.0
+#: The failure notifier's own fields of the incident it opens, all templated.
+_INCIDENT_FIELDS = ("message", "description", "details", "tags", "responders", "priority", "service_id")
 _VERBS = {"created": "opened", "noted": "already open, note added", "resolved": "resolved"}
 
 
@@ -164,10 +166,8 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.opsgenie_incident_conn_id = opsgenie_incident_conn_id
-        self.fingerprint = fingerprint
-        self.note = note
-        self.timeout = timeout
+        self.opsgenie_incident_conn_id, self.fingerprint = opsgenie_incident_conn_id, fingerprint
+        self.note, self.timeout = note, timeout
 
     @cached_property
     def hook(self) -> OpsgenieIncidentHook:
@@ -273,16 +273,7 @@ class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#create-incident
     """
 
-    template_fields: Sequence[str] = (
-        *_OpsgenieIncidentNotifier.template_fields,
-        "message",
-        "description",
-        "details",
-        "tags",
-        "responders",
-        "priority",
-        "service_id",
-    )
+    template_fields: Sequence[str] = (*_OpsgenieIncidentNotifier.template_fields, *_INCIDENT_FIELDS)
     template_fields_renderers = {"details": "json", "responders": "json"}
     action = "open"
 
@@ -299,13 +290,8 @@ class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.message = message
-        self.description = description
-        self.details = details
-        self.tags = tags
-        self.responders = responders
-        self.priority = priority
-        self.service_id = service_id
+        self.message, self.description, self.details = message, description, details
+        self.tags, self.responders, self.priority, self.service_id = tags, responders, priority, service_id
 
     def _flow(
         self, incidents: ModuleType, run: _Run, tag: str, defaults: IncidentDefaults
