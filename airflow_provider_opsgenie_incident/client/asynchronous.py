@@ -7,15 +7,16 @@ policy, errors, the request wait's decisions) except :meth:`_send`, the one exch
 
 from __future__ import annotations
 
-import asyncio
+import math
 import os
 import ssl
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from airflow_provider_opsgenie_incident.client.errors import NotFoundError, TransportError
+from airflow_provider_opsgenie_incident.client.errors import TransportError
+from airflow_provider_opsgenie_incident.client.flows import arun_flow
 from airflow_provider_opsgenie_incident.client.methods import IncidentApiMethods
 from airflow_provider_opsgenie_incident.client.protocol import (
     PreparedRequest,
@@ -24,10 +25,13 @@ from airflow_provider_opsgenie_incident.client.protocol import (
     prepare,
 )
 from airflow_provider_opsgenie_incident.client.retry import async_retrying
-from airflow_provider_opsgenie_incident.client.waiting import RequestWait
+from airflow_provider_opsgenie_incident.client.waiting import wait_flow
 
 if TYPE_CHECKING:
+    from airflow_provider_opsgenie_incident.client.flows import Flow
     from airflow_provider_opsgenie_incident.client.settings import ClientSettings
+
+T = TypeVar("T")
 
 __all__ = ["AsyncOpsgenieIncidentClient"]
 
@@ -79,7 +83,7 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
         """Close the pooled connections."""
         await self._client.aclose()
 
-    async def call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    async def call(self, endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
         prepared = prepare(endpoint, arguments)
         # A copy per call: concurrent coroutines on one thread would otherwise share tenacity's state.
@@ -108,13 +112,8 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
         :raises RequestFailedError: the request was processed with success false.
         :raises WaitTimeoutError: it was not processed within ``timeout`` seconds.
         """
-        wait = RequestWait(request_id, timeout=timeout)
-        while True:
-            try:
-                response: dict[str, Any] | None = await self.get_request_status(request_id=request_id)
-            except NotFoundError:
-                response = None
-            data = wait.outcome(response)
-            if data is not None:
-                return data
-            await asyncio.sleep(wait.next_interval())
+        return await self.run_flow(wait_flow(request_id, timeout=timeout), timeout=math.inf)
+
+    async def run_flow(self, flow: Flow[T], *, timeout: float = 60.0) -> T:
+        """Run a flow of steps (:mod:`.flows`) with this client, within ``timeout`` seconds."""
+        return await arun_flow(flow, self, timeout=timeout)

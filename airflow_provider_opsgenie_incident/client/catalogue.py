@@ -1,8 +1,9 @@
 """Every action of the Opsgenie Incident API (v1) and Incident Timeline API (v2), described once.
 
 An :class:`Endpoint` says which HTTP method and path an action uses, which Python arguments go to
-the path, the query and the body under which wire names, which limits guard them, whether the
-API answers asynchronously (202 + ``requestId``) and whether repeating the call is harmless.
+the path, the query and the body under which wire names, which limits guard them (data on each
+:class:`Field`, which :mod:`.validation` checks and fits), whether the API answers asynchronously
+(202 + ``requestId``) and whether repeating the call is harmless.
 Request building (:mod:`.protocol`), both transports, the hook, the operators and the tests all
 read this table; adding an endpoint is one entry here plus one thin method in :mod:`.methods`.
 
@@ -14,13 +15,25 @@ in the query, and timeline hide / unhide are ``GET`` as the timeline docs show.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final, Literal, get_args
+from dataclasses import dataclass, replace
+from typing import Any, Final, Literal, get_args
 
-from airflow_provider_opsgenie_incident.client import validation as v
-from airflow_provider_opsgenie_incident.client.types import IdentifierType, Order, TimelineGroup
+from airflow_provider_opsgenie_incident.client.types import IdentifierType, Order, Priority, TimelineGroup
 
-__all__ = ["ENDPOINTS", "Endpoint", "Field", "Location"]
+__all__ = [
+    "DESCRIPTION_LIMIT",
+    "DETAILS_TOTAL_LIMIT",
+    "ENDPOINTS",
+    "MESSAGE_LIMIT",
+    "NOTE_LIMIT",
+    "RESPONDERS_LIMIT",
+    "TAGS_LIMIT",
+    "TAG_LIMIT",
+    "Endpoint",
+    "Field",
+    "Kind",
+    "Location",
+]
 
 Location = Literal["path", "query", "body"]
 
@@ -28,23 +41,62 @@ INCIDENT_DOCS: Final = "https://docs.opsgenie.com/docs/incident-api"
 TIMELINE_DOCS: Final = "https://docs.opsgenie.com/docs/incident-timeline-api"
 
 
+Kind = Literal[
+    "text",
+    "identifier",
+    "time",
+    "flag",
+    "integer",
+    "choice",
+    "choices",
+    "strings",
+    "details",
+    "responders",
+    "status_page_entry",
+]
+
+MESSAGE_LIMIT: Final = 130
+DESCRIPTION_LIMIT: Final = 15000
+NOTE_LIMIT: Final = 25000
+TAGS_LIMIT: Final = 20
+TAG_LIMIT: Final = 50
+DETAILS_TOTAL_LIMIT: Final = 8000
+RESPONDERS_LIMIT: Final = 50
+
+
 @dataclass(frozen=True)
 class Field:
     """
-    One argument of an endpoint.
+    One argument of an endpoint, with its limits as data.
 
     :param name: the Python keyword argument.
     :param wire: the name on the wire; a dotted name nests in the JSON body (``description.content``).
     :param location: where the value goes: ``path``, ``query`` or ``body``.
+    :param kind: what the value is (a text, a list of strings, a mapping...), which picks its check.
     :param required: whether the call is refused without it.
-    :param check: the validation applied before any I/O.
+    :param allow_empty: whether an empty (or blank) text is accepted.
+    :param max_chars: the longest text.
+    :param max_items: the most items of a list.
+    :param item_chars: the longest item of a list of strings.
+    :param total_chars: the most characters of a mapping's keys and values together.
+    :param choices: the values allowed (``choice``, ``choices``).
+    :param minimum: the smallest integer allowed.
+    :param maximum: the largest integer allowed.
     """
 
     name: str
     wire: str
     location: Location
+    kind: Kind = "text"
     required: bool = False
-    check: v.Check | None = None
+    allow_empty: bool = True
+    max_chars: int | None = None
+    max_items: int | None = None
+    item_chars: int | None = None
+    total_chars: int | None = None
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
 
 
 @dataclass(frozen=True)
@@ -77,17 +129,46 @@ class Endpoint:
         return tuple(dict.fromkeys(field.name for field in self.fields))
 
 
-_IDENTIFIER = Field("identifier", "identifier", "path", required=True, check=v.identifier)
-_IDENTIFIER_TYPE = Field(
-    "identifier_type", "identifierType", "query", check=v.one_of(get_args(IdentifierType))
-)
-_NOTE = Field("note", "note", "body", check=v.max_chars(v.NOTE_LIMIT))
-_QUERY_NOTE = Field("note", "note", "query", check=v.max_chars(v.NOTE_LIMIT))
-_ORDER = Field("order", "order", "query", check=v.one_of(get_args(Order)))
-_INCIDENT_ID = Field("incident_id", "incidentId", "path", required=True, check=v.identifier)
-_ENTRY_ID = Field("entry_id", "timelineEntryId", "path", required=True, check=v.identifier)
-_CONTENT_TYPE = Field("content_type", "contentType", "query", check=v.one_of(("plain_text",)))
-_TIMELINE_GROUPS: Final = get_args(TimelineGroup)
+def _text(name: str, wire: str, location: Location, limit: int, **options: Any) -> Field:
+    return Field(name, wire, location, max_chars=limit, **options)
+
+
+def _required_text(name: str, wire: str, limit: int) -> Field:
+    return _text(name, wire, "body", limit, required=True, allow_empty=False)
+
+
+def _choice(name: str, wire: str, location: Location, choices: tuple[str, ...], **options: Any) -> Field:
+    return Field(name, wire, location, kind="choice", choices=choices, **options)
+
+
+def _tags(location: Location, *, required: bool = True) -> Field:
+    return Field(
+        "tags",
+        "tags",
+        location,
+        kind="strings",
+        required=required,
+        max_items=TAGS_LIMIT,
+        item_chars=TAG_LIMIT,
+    )
+
+
+def _page_limit(maximum: int) -> Field:
+    return Field("limit", "limit", "query", kind="integer", minimum=1, maximum=maximum)
+
+
+_IDENTIFIER = Field("identifier", "identifier", "path", kind="identifier", required=True)
+_IDENTIFIER_TYPE = _choice("identifier_type", "identifierType", "query", get_args(IdentifierType))
+_NOTE = _text("note", "note", "body", NOTE_LIMIT)
+_QUERY_NOTE = _text("note", "note", "query", NOTE_LIMIT)
+_ORDER = _choice("order", "order", "query", get_args(Order))
+_INCIDENT_ID = Field("incident_id", "incidentId", "path", kind="identifier", required=True)
+_ENTRY_ID = Field("entry_id", "timelineEntryId", "path", kind="identifier", required=True)
+_CONTENT_TYPE = _choice("content_type", "contentType", "query", ("plain_text",))
+_PRIORITY = _choice("priority", "priority", "body", get_args(Priority))
+_RESPONDERS = Field("responders", "responders", "body", kind="responders", max_items=RESPONDERS_LIMIT)
+_DETAILS = Field("details", "details", "body", kind="details", total_chars=DETAILS_TOTAL_LIMIT)
+_TIMELINE_TIME = Field("time", "time", "body", kind="time")
 _INCIDENT_PATH: Final = "/v1/incidents/{identifier}"
 _ENTRY_PATH: Final = "/v2/incident-timelines/{incidentId}/entries/{timelineEntryId}"
 
@@ -115,9 +196,9 @@ def _paged_incident_list(name: str, suffix: str) -> Endpoint:
         (
             _IDENTIFIER,
             _IDENTIFIER_TYPE,
-            Field("offset", "offset", "query", check=v.identifier),
-            Field("direction", "direction", "query", check=v.one_of(("next", "prev"))),
-            Field("limit", "limit", "query", check=v.int_range(1, 100)),
+            Field("offset", "offset", "query", kind="identifier"),
+            _choice("direction", "direction", "query", ("next", "prev")),
+            _page_limit(100),
             _ORDER,
         ),
     )
@@ -130,32 +211,23 @@ def _timeline_entry(name: str, method: str, suffix: str = "", *fields: Field) ->
     )
 
 
-_TIMELINE_CONTENT = Field("content", "description.content", "body", check=v.max_chars(v.DESCRIPTION_LIMIT))
-_TIMELINE_TIME = Field("time", "time", "body", check=v.timestamp)
-
 _ALL: Final = (
     Endpoint(
         "create_incident",
         "POST",
         "/v1/incidents/create",
         (
-            Field(
-                "message",
-                "message",
-                "body",
-                required=True,
-                check=v.max_chars(v.MESSAGE_LIMIT, allow_empty=False),
-            ),
-            Field("description", "description", "body", check=v.max_chars(v.DESCRIPTION_LIMIT)),
-            Field("responders", "responders", "body", check=v.responders),
-            Field("tags", "tags", "body", check=v.string_list(v.TAGS_LIMIT, v.TAG_LIMIT)),
-            Field("details", "details", "body", check=v.details),
-            Field("priority", "priority", "body", check=v.one_of(v.PRIORITIES)),
+            _required_text("message", "message", MESSAGE_LIMIT),
+            _text("description", "description", "body", DESCRIPTION_LIMIT),
+            _RESPONDERS,
+            _tags("body", required=False),
+            _DETAILS,
+            _PRIORITY,
             _NOTE,
-            Field("service_id", "serviceId", "body", check=v.identifier),
-            Field("impacted_services", "impactedServices", "body", check=v.string_list(100)),
-            Field("status_page_entry", "statusPageEntry", "body", check=v.status_page_entry),
-            Field("notify_stakeholders", "notifyStakeholders", "body", check=v.boolean),
+            Field("service_id", "serviceId", "body", kind="identifier"),
+            Field("impacted_services", "impactedServices", "body", kind="strings", max_items=100),
+            Field("status_page_entry", "statusPageEntry", "body", kind="status_page_entry"),
+            Field("notify_stakeholders", "notifyStakeholders", "body", kind="flag"),
         ),
         asynchronous=True,
         idempotent=False,
@@ -166,84 +238,51 @@ _ALL: Final = (
         "GET",
         "/v1/incidents",
         (
-            Field("query", "query", "query", required=True, check=v.max_chars(10000, allow_empty=False)),
-            Field("offset", "offset", "query", check=v.int_range(0)),
-            Field("limit", "limit", "query", check=v.int_range(1, 100)),
-            Field(
-                "sort",
-                "sort",
-                "query",
-                check=v.one_of(("createdAt", "tinyId", "message", "status", "isSeen", "owner")),
-            ),
+            _text("query", "query", "query", 10000, required=True, allow_empty=False),
+            Field("offset", "offset", "query", kind="integer", minimum=0),
+            _page_limit(100),
+            _choice("sort", "sort", "query", ("createdAt", "tinyId", "message", "status", "isSeen", "owner")),
             _ORDER,
         ),
     ),
     Endpoint("delete_incident", "DELETE", _INCIDENT_PATH, (_IDENTIFIER, _IDENTIFIER_TYPE), asynchronous=True),
     _incident_action("close_incident", "/close", _NOTE),
     _incident_action("resolve_incident", "/resolve", _NOTE),
-    _incident_action(
-        "add_note",
-        "/notes",
-        Field("note", "note", "body", required=True, check=v.max_chars(v.NOTE_LIMIT, allow_empty=False)),
-        idempotent=False,
-    ),
+    _incident_action("add_note", "/notes", _required_text("note", "note", NOTE_LIMIT), idempotent=False),
     _paged_incident_list("list_notes", "/notes"),
     _paged_incident_list("list_logs", "/logs"),
     _incident_action(
         "add_responder",
         "/responders",
         Field("identifier", "incidentId", "body"),
-        Field("responders", "responder", "body", required=True, check=v.responders),
+        replace(_RESPONDERS, wire="responder", required=True),
         _NOTE,
     ),
-    _incident_action(
-        "add_tags",
-        "/tags",
-        Field("tags", "tags", "body", required=True, check=v.string_list(v.TAGS_LIMIT, v.TAG_LIMIT)),
-        _NOTE,
-    ),
-    _incident_action(
-        "remove_tags",
-        "/tags",
-        Field("tags", "tags", "query", required=True, check=v.string_list(v.TAGS_LIMIT, v.TAG_LIMIT)),
-        _QUERY_NOTE,
-        method="DELETE",
-    ),
-    _incident_action(
-        "add_details", "/details", Field("details", "details", "body", required=True, check=v.details), _NOTE
-    ),
+    _incident_action("add_tags", "/tags", _tags("body"), _NOTE),
+    _incident_action("remove_tags", "/tags", _tags("query"), _QUERY_NOTE, method="DELETE"),
+    _incident_action("add_details", "/details", replace(_DETAILS, required=True), _NOTE),
     _incident_action(
         "remove_details",
         "/details",
-        Field("keys", "keys", "query", required=True, check=v.string_list(v.REMOVE_DETAILS_KEYS_LIMIT)),
+        Field("keys", "keys", "query", kind="strings", required=True, max_items=10),
         _QUERY_NOTE,
         method="DELETE",
     ),
+    _incident_action("update_priority", "/priority", replace(_PRIORITY, required=True), method="PUT"),
     _incident_action(
-        "update_priority",
-        "/priority",
-        Field("priority", "priority", "body", required=True, check=v.one_of(v.PRIORITIES)),
-        method="PUT",
-    ),
-    _incident_action(
-        "update_message",
-        "/message",
-        Field(
-            "message", "message", "body", required=True, check=v.max_chars(v.MESSAGE_LIMIT, allow_empty=False)
-        ),
-        method="PUT",
+        "update_message", "/message", _required_text("message", "message", MESSAGE_LIMIT), method="PUT"
     ),
     _incident_action(
         "update_description",
         "/description",
-        Field("description", "description", "body", required=True, check=v.max_chars(v.DESCRIPTION_LIMIT)),
+        _text("description", "description", "body", DESCRIPTION_LIMIT, required=True),
         method="PUT",
     ),
     Endpoint(
         "get_request_status",
         "GET",
         "/v1/incidents/requests/{requestId}",
-        (Field("request_id", "requestId", "path", required=True, check=v.identifier),),
+        (Field("request_id", "requestId", "path", kind="identifier", required=True),),
     ),
     Endpoint(
         "add_timeline_entry",
@@ -251,15 +290,9 @@ _ALL: Final = (
         "/v2/incident-timelines/{incidentId}/entries",
         (
             _INCIDENT_ID,
-            Field(
-                "content",
-                "description.content",
-                "body",
-                required=True,
-                check=v.max_chars(v.DESCRIPTION_LIMIT, allow_empty=False),
-            ),
+            _required_text("content", "description.content", DESCRIPTION_LIMIT),
             _TIMELINE_TIME,
-            Field("content_type", "description.type", "body", check=v.one_of(("plain_text",))),
+            _choice("content_type", "description.type", "body", ("plain_text",)),
         ),
         idempotent=False,
         docs=TIMELINE_DOCS,
@@ -269,7 +302,12 @@ _ALL: Final = (
         "update_timeline_entry",
         "PATCH",
         _ENTRY_PATH,
-        (_INCIDENT_ID, _ENTRY_ID, _TIMELINE_CONTENT, _TIMELINE_TIME),
+        (
+            _INCIDENT_ID,
+            _ENTRY_ID,
+            _text("content", "description.content", "body", DESCRIPTION_LIMIT),
+            _TIMELINE_TIME,
+        ),
         docs=TIMELINE_DOCS,
         requires_one_of=("content", "time"),
     ),
@@ -280,11 +318,11 @@ _ALL: Final = (
         "/v2/incident-timelines/{incidentId}/entries",
         (
             _INCIDENT_ID,
-            Field("groups", "group", "query", check=v.subset_of(_TIMELINE_GROUPS)),
-            Field("discard_hidden", "discardHidden", "query", check=v.boolean),
-            Field("offset", "offset", "query", check=v.identifier),
+            Field("groups", "group", "query", kind="choices", choices=get_args(TimelineGroup)),
+            Field("discard_hidden", "discardHidden", "query", kind="flag"),
+            Field("offset", "offset", "query", kind="identifier"),
             _ORDER,
-            Field("limit", "limit", "query", check=v.int_range(1, 20)),
+            _page_limit(20),
             _CONTENT_TYPE,
         ),
         docs=TIMELINE_DOCS,

@@ -1,7 +1,7 @@
 """Incident identity: one open incident per fingerprint, kept without any lock.
 
 Opsgenie incidents have no alias, so each incident opened by a notifier carries a **fingerprint
-tag** (:func:`fingerprint_tag`) derived from what it stands for, by default the DAG id and task id.
+tag** (:mod:`.fingerprint`) derived from what it stands for, by default the DAG id and task id.
 Two flows use it:
 
 - :func:`open_or_note`: if an incident with the tag is open, add a note to the oldest one;
@@ -12,83 +12,35 @@ Two flows use it:
 - :func:`resolve_open`: resolve every open incident with the tag, with a note; no write at all
   when none is open.
 
-Each flow is written once, as a generator of :class:`Call`, :class:`Wait` and :class:`Sleep`
-steps that receives each step's result (or has its error thrown in), with no I/O of its own.
-:func:`run_flow` drives it with a synchronous client or hook, :func:`arun_flow` with the
-asynchronous client: the same decisions run in a worker, a DAG processor or the triggerer.
+Each flow is written once, as a generator of steps (:mod:`.flows`) with no I/O of its own, that
+:func:`~.flows.run_flow` drives with a synchronous client and :func:`~.flows.arun_flow` with the
+asynchronous one: the same decisions run in a worker, a DAG processor or the triggerer.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import re
-import time
-from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_opsgenie_incident.client.errors import (
     NotFoundError,
     RequestFailedError,
     ServerError,
     TransportError,
-    WaitTimeoutError,
 )
+from airflow_provider_opsgenie_incident.client.fingerprint import open_query
+from airflow_provider_opsgenie_incident.client.flows import Call, Flow, Sleep, Wait
 from airflow_provider_opsgenie_incident.client.retry import may_have_been_applied
-from airflow_provider_opsgenie_incident.client.validation import DETAILS_TOTAL_LIMIT, TAG_LIMIT, truncate
+from airflow_provider_opsgenie_incident.client.validation import fit
 
-__all__ = [
-    "Call",
-    "Flow",
-    "IncidentOutcome",
-    "Sleep",
-    "Step",
-    "Wait",
-    "arun_flow",
-    "fingerprint_tag",
-    "fit_details",
-    "open_or_note",
-    "open_query",
-    "resolve_open",
-    "run_flow",
-]
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
-FINGERPRINT_PREFIX = "af:"
-HASH_LENGTH = 10
-# Kept readable as is; anything else (quotes, commas, spaces) would need escaping in a search or a removal.
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+__all__ = ["IncidentOutcome", "open_or_note", "resolve_open"]
+
 _PAGE = 100
 _NEVER = datetime.max.replace(tzinfo=timezone.utc)
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Call:
-    """A step: call the catalogue endpoint ``endpoint`` with ``arguments``; the parsed JSON comes back."""
-
-    endpoint: str
-    arguments: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Wait:
-    """A step: wait until the asynchronous request is processed; its status ``data`` comes back."""
-
-    request_id: str
-
-
-@dataclass(frozen=True)
-class Sleep:
-    """A step: pause, to let the server process a request whose answer was lost."""
-
-    seconds: float
-
-
-Step = Call | Wait | Sleep
-Flow = Generator[Step, Any, T]
 
 
 @dataclass(frozen=True)
@@ -108,53 +60,6 @@ class IncidentOutcome:
     resolved: tuple[str, ...] = ()
     closed: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
-
-
-def fingerprint_tag(key: str, label: str | Sequence[str] | None = None) -> str:
-    """
-    Return the tag that identifies the incidents of ``key``: ``af:<label>:<10 hex>``, at most 50 chars.
-
-    The hash covers the whole key, so a long label cut to fit still gives distinct tags; the label
-    (``key`` by default) is only for people reading the incident, with unsafe characters replaced.
-    A label given as parts (a DAG id and a task id) is joined with dots, each part cut in turn,
-    longest first, so that a long DAG id does not push the task id out.
-
-    :param key: what the incident stands for, e.g. a task's DAG id and task id, joined unambiguously.
-    :param label: the readable part, e.g. ``("<dag_id>", "<task_id>")``.
-    """
-    digest = hashlib.sha256(key.encode()).hexdigest()[:HASH_LENGTH]
-    room = TAG_LIMIT - len(FINGERPRINT_PREFIX) - 1 - HASH_LENGTH
-    parts = [key] if label is None else [label] if isinstance(label, str) else list(label)
-    parts = [_UNSAFE.sub("_", part) for part in parts]
-    cap = _largest_cap([len(part) for part in parts], room - (len(parts) - 1))
-    return f"{FINGERPRINT_PREFIX}{'.'.join(part[:cap] for part in parts)}:{digest}"
-
-
-def _largest_cap(lengths: Sequence[int], room: int) -> int:
-    """Return the largest ``cap`` with ``sum(min(length, cap)) <= room``: short items whole, long ones cut."""
-    low, high = 0, max(lengths, default=0)
-    while low < high:
-        middle = (low + high + 1) // 2
-        low, high = (middle, high) if sum(min(n, middle) for n in lengths) <= room else (low, middle - 1)
-    return low
-
-
-def open_query(tag: str) -> str:
-    """Return the search query for the open incidents carrying ``tag``."""
-    return f'status:open AND tag:"{tag}"'
-
-
-def fit_details(details: Mapping[str, str], limit: int = DETAILS_TOTAL_LIMIT) -> dict[str, str]:
-    """Cut the longest values (with an ellipsis) until keys and values total at most ``limit`` characters."""
-    items = [(str(key), str(value)) for key, value in details.items()]
-    total = sum(len(key) + len(value) for key, value in items)
-    if total <= limit:
-        return dict(items)
-    room = limit - sum(len(key) for key, _ in items)
-    if room < 0:
-        return fit_details(dict(items[:-1]), limit)
-    cap = _largest_cap([len(value) for _, value in items], room)
-    return {key: truncate(value, cap) for key, value in items}
 
 
 def _age(incident: Mapping[str, Any]) -> tuple[datetime, int]:
@@ -268,14 +173,19 @@ def open_or_note(
     """
     Open one incident for ``tag``, or add ``note`` to the one already open.
 
-    :param tag: the fingerprint tag; it is added to the created incident's tags if missing.
+    The create arguments and the note are cut to the API's limits (:func:`~.validation.fit`), so a
+    long text never loses the incident.
+
+    :param tag: the fingerprint tag; it is added first to the created incident's tags if missing.
     :param create: the ``create_incident`` arguments (message, description, details, ...).
     :param note: the note for an incident that is already open (or that won a creation race).
     :param create_attempts: creates at most, each after a search found nothing.
     :param settle: the pause before the second search after an ambiguous create failure.
     """
-    tags = list(create.get("tags") or [])
-    create = {**create, "tags": tags if tag in tags else [tag, *tags]}
+    create = fit(
+        "create_incident", {**create, "tags": list(dict.fromkeys([tag, *(create.get("tags") or [])]))}
+    )
+    note = fit("add_note", {"note": note})["note"]
     open_now = yield from _list_open(tag)
     if open_now:
         # Several open (a creator died before converging): close the newer ones, then note the
@@ -311,93 +221,11 @@ def open_or_note(
 
 
 def resolve_open(tag: str, *, note: str) -> Flow[IncidentOutcome]:
-    """Resolve every open incident carrying ``tag`` with ``note``; only one read when none is open."""
+    """Resolve every open incident carrying ``tag`` with ``note`` (cut to fit); one read when none is open."""
+    note = fit("resolve_incident", {"note": note})["note"]
     open_now = yield from _list_open(tag)
     if not open_now:
         return IncidentOutcome("nothing")
     calls = [Call("resolve_incident", {"identifier": i["id"], "note": note}) for i in open_now]
     resolved, skipped = yield from _write_all(calls, tolerate=True)
     return IncidentOutcome("resolved", open_now[0]["id"], resolved=tuple(resolved), skipped=tuple(skipped))
-
-
-class SyncApi(Protocol):
-    """What :func:`run_flow` needs: the sync client or the hook."""
-
-    def call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]: ...
-
-    def wait_for_request(self, request_id: str, *, timeout: float = ...) -> dict[str, Any]: ...
-
-
-class AsyncApi(Protocol):
-    """What :func:`arun_flow` needs: the async client."""
-
-    async def call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]: ...
-
-    async def wait_for_request(self, request_id: str, *, timeout: float = ...) -> dict[str, Any]: ...
-
-
-class _Driver:
-    """The part of both drivers that does no I/O: resuming the flow and keeping the time budget."""
-
-    def __init__(self, flow: Flow[Any], timeout: float) -> None:
-        self.flow = flow
-        self.timeout = timeout
-        self.deadline = time.monotonic() + timeout
-        self.reply: Any = None
-        self.error: BaseException | None = None
-
-    def next_step(self) -> tuple[Step | None, Any]:
-        """Resume the flow with the last reply or error; return ``(step, None)`` or ``(None, result)``."""
-        reply, error, self.reply, self.error = self.reply, self.error, None, None
-        try:
-            step = self.flow.throw(error) if error is not None else self.flow.send(reply)
-        except StopIteration as stop:
-            return None, stop.value
-        if self.remaining() <= 0 and not isinstance(step, Wait):
-            self.error = WaitTimeoutError(f"gave up after the notifier's {self.timeout:g} s budget")
-        return step, None
-
-    def remaining(self) -> float:
-        """Return the seconds left in the budget."""
-        return self.deadline - time.monotonic()
-
-
-def run_flow(flow: Flow[T], api: SyncApi, *, timeout: float = 60.0) -> T:
-    """Drive ``flow`` with a synchronous client or hook, within ``timeout`` seconds."""
-    driver = _Driver(flow, timeout)
-    while True:
-        step, result = driver.next_step()
-        if step is None:
-            return result  # type: ignore[no-any-return]
-        if driver.error is not None:
-            continue
-        try:
-            if isinstance(step, Call):
-                driver.reply = api.call(step.endpoint, step.arguments)
-            elif isinstance(step, Wait):
-                driver.reply = api.wait_for_request(step.request_id, timeout=max(driver.remaining(), 0.0))
-            else:
-                time.sleep(min(step.seconds, max(driver.remaining(), 0.0)))
-        except Exception as error:  # thrown into the flow, which handles it or lets it propagate
-            driver.error = error
-
-
-async def arun_flow(flow: Flow[T], api: AsyncApi, *, timeout: float = 60.0) -> T:
-    """Drive ``flow`` with the asynchronous client, within ``timeout`` seconds."""
-    driver = _Driver(flow, timeout)
-    while True:
-        step, result = driver.next_step()
-        if step is None:
-            return result  # type: ignore[no-any-return]
-        if driver.error is not None:
-            continue
-        try:
-            if isinstance(step, Call):
-                driver.reply = await api.call(step.endpoint, step.arguments)
-            elif isinstance(step, Wait):
-                remaining = max(driver.remaining(), 0.0)
-                driver.reply = await api.wait_for_request(step.request_id, timeout=remaining)
-            else:
-                await asyncio.sleep(min(step.seconds, max(driver.remaining(), 0.0)))
-        except Exception as error:  # thrown into the flow, which handles it or lets it propagate
-            driver.error = error

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -15,12 +16,12 @@ from airflow_provider_opsgenie_incident.client.errors import (
     ServerError,
     error_for_status,
 )
-from airflow_provider_opsgenie_incident.client.retry import server_wait_hint
+from airflow_provider_opsgenie_incident.client.validation import check
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["PreparedRequest", "auth_headers", "parse_response", "prepare"]
+__all__ = ["PreparedRequest", "auth_headers", "parse_response", "prepare", "server_wait_hint"]
 
 USER_AGENT = f"airflow-provider-opsgenie-incident/{__version__}"
 
@@ -93,8 +94,7 @@ def prepare(endpoint: Endpoint | str, arguments: Mapping[str, Any]) -> PreparedR
             if field.required:
                 raise InvalidRequestError(f"{field.wire} is required", field=field.wire)
             continue
-        if field.check is not None:
-            field.check(field.wire, value)
+        check(field, value)
         if field.location == "path":
             if str(value) in (".", ".."):
                 # HTTP clients remove dot segments (RFC 3986, 5.2.4) after encoding, so "." or ".."
@@ -110,6 +110,28 @@ def prepare(endpoint: Endpoint | str, arguments: Mapping[str, Any]) -> PreparedR
     if body is None and endpoint.method in ("POST", "PUT", "PATCH"):
         body = {}
     return PreparedRequest(endpoint, endpoint.path.format(**path_values), tuple(query), body)
+
+
+def server_wait_hint(headers: Mapping[str, str]) -> float | None:
+    """Return the wait the server asked for: ``Retry-After`` (seconds or date), else the rate-limit period."""
+    retry_after = headers.get("Retry-After")
+    if retry_after:
+        try:
+            return max(float(retry_after), 0.0)
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(retry_after)
+            except (TypeError, ValueError):
+                when = None
+            if when is not None:
+                return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
+    period = headers.get("X-RateLimit-Period-In-Sec")
+    if period:
+        try:
+            return max(float(period), 0.0)
+        except ValueError:
+            return None
+    return None
 
 
 def auth_headers(api_key: str) -> dict[str, str]:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 from tenacity import AsyncRetrying, Retrying, retry_if_exception, stop_after_attempt, stop_before_delay
@@ -32,8 +30,6 @@ from airflow_provider_opsgenie_incident.client.errors import (
 from airflow_provider_opsgenie_incident.connection import default
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from tenacity import RetryCallState
 
 __all__ = [
@@ -43,7 +39,6 @@ __all__ = [
     "async_retrying",
     "may_have_been_applied",
     "retrying",
-    "server_wait_hint",
     "should_retry",
 ]
 
@@ -74,28 +69,6 @@ class RetrySettings:
         ):
             if value < minimum:
                 raise InvalidRequestError(f"{name} must be at least {minimum}, got {value}", field=name)
-
-
-def server_wait_hint(headers: Mapping[str, str]) -> float | None:
-    """Return the wait the server asked for: ``Retry-After`` (seconds or date), else the rate-limit period."""
-    retry_after = headers.get("Retry-After")
-    if retry_after:
-        try:
-            return max(float(retry_after), 0.0)
-        except ValueError:
-            try:
-                when = parsedate_to_datetime(retry_after)
-            except (TypeError, ValueError):
-                when = None
-            if when is not None:
-                return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
-    period = headers.get("X-RateLimit-Period-In-Sec")
-    if period:
-        try:
-            return max(float(period), 0.0)
-        except ValueError:
-            return None
-    return None
 
 
 def should_retry(error: BaseException, *, idempotent: bool) -> bool:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
-from airflow_provider_opsgenie_incident.client.errors import NotFoundError, TransportError
-from airflow_provider_opsgenie_incident.client.methods import IncidentApiMethods
+from airflow_provider_opsgenie_incident.client.errors import TransportError
+from airflow_provider_opsgenie_incident.client.paging import SyncMethods
 from airflow_provider_opsgenie_incident.client.protocol import (
     PreparedRequest,
     auth_headers,
@@ -21,15 +20,13 @@ from airflow_provider_opsgenie_incident.client.protocol import (
     prepare,
 )
 from airflow_provider_opsgenie_incident.client.retry import retrying
-from airflow_provider_opsgenie_incident.client.waiting import RequestWait
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Mapping
 
     import requests
 
     from airflow_provider_opsgenie_incident.client.settings import ClientSettings
-    from airflow_provider_opsgenie_incident.client.types import IdentifierType, Order
 
 __all__ = ["OpsgenieIncidentClient"]
 
@@ -56,13 +53,14 @@ def _never_sent(error: BaseException) -> bool:
     return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
-class OpsgenieIncidentClient(IncidentApiMethods[dict[str, Any]]):
+class OpsgenieIncidentClient(SyncMethods):
     """
     A synchronous client of the Opsgenie Incident and Incident Timeline APIs.
 
     Every public endpoint method validates its arguments against the catalogue before any I/O,
     makes one HTTP call through :meth:`_send` under the retry policy, and returns the parsed JSON
-    with unknown fields kept.
+    with unknown fields kept. The iterators and :meth:`wait_for_request` come from
+    :class:`~.paging.SyncMethods`, over :meth:`call`.
 
     :param settings: base URL, key, timeouts, retry budget and proxy.
     """
@@ -109,7 +107,7 @@ class OpsgenieIncidentClient(IncidentApiMethods[dict[str, Any]]):
         """Close the pooled connections."""
         self._session.close()
 
-    def call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    def call(self, endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
         prepared = prepare(endpoint, arguments)
         return self._retrying[prepared.endpoint.idempotent](self._send, prepared)
@@ -160,85 +158,3 @@ class OpsgenieIncidentClient(IncidentApiMethods[dict[str, Any]]):
             }
             request.body = body
         return request
-
-    def wait_for_request(self, request_id: str, *, timeout: float = 60.0) -> dict[str, Any]:
-        """
-        Wait until an asynchronous request is processed and return its status ``data``.
-
-        :raises RequestFailedError: the request was processed with success false.
-        :raises WaitTimeoutError: it was not processed within ``timeout`` seconds.
-        """
-        wait = RequestWait(request_id, timeout=timeout)
-        while True:
-            try:
-                response: dict[str, Any] | None = self.get_request_status(request_id=request_id)
-            except NotFoundError:
-                response = None
-            data = wait.outcome(response)
-            if data is not None:
-                return data
-            time.sleep(wait.next_interval())
-
-    def iter_incidents(
-        self, query: str, *, sort: str | None = None, order: Order | None = None, page_size: int = 100
-    ) -> Iterator[dict[str, Any]]:
-        """Yield every incident matching ``query``, page after page."""
-        offset = 0
-        while True:
-            page = self.list_incidents(query=query, offset=offset, limit=page_size, sort=sort, order=order)
-            items = page.get("data") or []
-            yield from items
-            if not items or not (page.get("paging") or {}).get("next"):
-                return
-            offset += len(items)
-
-    def _iter_by_offset(
-        self, endpoint: str, identifier: str, identifier_type: IdentifierType | None, order: Order | None
-    ) -> Iterator[dict[str, Any]]:
-        offset: str | None = None
-        while True:
-            page = self.call(
-                endpoint,
-                {
-                    "identifier": identifier,
-                    "identifier_type": identifier_type,
-                    "offset": offset,
-                    "direction": "next" if offset else None,
-                    "limit": 100,
-                    "order": order,
-                },
-            )
-            yield from page.get("data") or []
-            next_url = (page.get("paging") or {}).get("next")
-            offsets = parse_qs(urlsplit(next_url).query).get("offset") if next_url else None
-            if not offsets or offsets[0] == offset:
-                return
-            offset = offsets[0]
-
-    def iter_notes(
-        self, identifier: str, *, identifier_type: IdentifierType | None = None, order: Order | None = None
-    ) -> Iterator[dict[str, Any]]:
-        """Yield every note of an incident."""
-        return self._iter_by_offset("list_notes", identifier, identifier_type, order)
-
-    def iter_logs(
-        self, identifier: str, *, identifier_type: IdentifierType | None = None, order: Order | None = None
-    ) -> Iterator[dict[str, Any]]:
-        """Yield every activity log entry of an incident."""
-        return self._iter_by_offset("list_logs", identifier, identifier_type, order)
-
-    def iter_timeline_entries(
-        self, incident_id: str, *, discard_hidden: bool | None = None, order: Order | None = None
-    ) -> Iterator[dict[str, Any]]:
-        """Yield every timeline entry of an incident, following ``nextOffset``."""
-        offset: str | None = None
-        while True:
-            page = self.list_timeline_entries(
-                incident_id=incident_id, discard_hidden=discard_hidden, offset=offset, order=order, limit=20
-            )
-            data = page.get("data") or {}
-            yield from data.get("entries") or []
-            next_offset = data.get("nextOffset")
-            if not next_offset or next_offset == offset:
-                return
-            offset = next_offset

@@ -1,56 +1,36 @@
-"""The documented limits of the Opsgenie Incident and Timeline APIs, as pure checks.
+"""One check for every field, driven by the limits the catalogue holds as data; and :func:`fit`.
 
-Each check takes the field's wire name and its value and raises
+:func:`check` validates one value against its :class:`~.catalogue.Field`: the field's ``kind``
+says what the value must be (a text, a list of strings, a mapping...), and its limits
+(``max_chars``, ``max_items``, ``item_chars``, ``total_chars``, ``minimum`` / ``maximum``,
+``choices``) how large it may be. A broken limit raises
 :class:`~airflow_provider_opsgenie_incident.client.errors.InvalidRequestError` naming the field,
-the limit and the value's size. The catalogue attaches checks to the fields they guard, so a
-request is validated completely before any I/O.
+the limit and the value's size, before any I/O.
+
+:func:`fit` is the other side of the same data: it cuts a payload to the limits (texts with an
+ellipsis, lists to their most items, mappings to their total), for callers such as the notifiers
+whose text comes from a task's context and must never lose the incident by being too long.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final, get_args
+from typing import TYPE_CHECKING, Any
 
+from airflow_provider_opsgenie_incident.client.catalogue import (
+    DESCRIPTION_LIMIT,
+    ENDPOINTS,
+    MESSAGE_LIMIT,
+)
 from airflow_provider_opsgenie_incident.client.errors import InvalidRequestError
-from airflow_provider_opsgenie_incident.client.types import Priority
 
-__all__ = [
-    "DESCRIPTION_LIMIT",
-    "DETAILS_TOTAL_LIMIT",
-    "MESSAGE_LIMIT",
-    "NOTE_LIMIT",
-    "PRIORITIES",
-    "RESPONDERS_LIMIT",
-    "TAGS_LIMIT",
-    "TAG_LIMIT",
-    "Check",
-    "boolean",
-    "details",
-    "identifier",
-    "int_range",
-    "max_chars",
-    "one_of",
-    "responders",
-    "status_page_entry",
-    "string_list",
-    "subset_of",
-    "timestamp",
-    "truncate",
-]
+if TYPE_CHECKING:
+    from airflow_provider_opsgenie_incident.client.catalogue import Field
 
-Check = Callable[[str, Any], None]
+__all__ = ["check", "fit", "largest_cap", "truncate"]
 
-MESSAGE_LIMIT: Final = 130
-DESCRIPTION_LIMIT: Final = 15000
-NOTE_LIMIT: Final = 25000
-TAGS_LIMIT: Final = 20
-TAG_LIMIT: Final = 50
-DETAILS_TOTAL_LIMIT: Final = 8000
-RESPONDERS_LIMIT: Final = 50
-REMOVE_DETAILS_KEYS_LIMIT: Final = 10
-PRIORITIES: Final = get_args(Priority)
-RESPONDER_TYPES: Final = ("team", "user")
+RESPONDER_TYPES = ("team", "user")
 
 
 def _invalid(
@@ -59,160 +39,140 @@ def _invalid(
     return InvalidRequestError(f"{field} {problem}", field=field, limit=limit, size=size)
 
 
-def _require_type(field: str, value: Any, expected: type | tuple[type, ...], name: str) -> None:
+def _require_type(name: str, value: Any, expected: type | tuple[type, ...], label: str) -> None:
     # bool is an int subclass, but True is no page size.
     if not isinstance(value, expected) or (isinstance(value, bool) and expected is int):
-        raise _invalid(field, f"must be {name}, got {type(value).__name__}")
+        raise _invalid(name, f"must be {label}, got {type(value).__name__}")
 
 
-def identifier(field: str, value: Any) -> None:
-    """Check a path identifier: a non-empty string (it is URL-encoded, so any character is safe)."""
-    _require_type(field, value, str, "a string")
-    if not value.strip():
-        raise _invalid(field, "must not be empty")
+def _text(name: str, value: Any, *, limit: int | None = None, allow_empty: bool = True) -> None:
+    _require_type(name, value, str, "a string")
+    if not allow_empty and not value.strip():
+        raise _invalid(name, "must not be empty")
+    if limit is not None and len(value) > limit:
+        raise _invalid(
+            name,
+            f"is {len(value)} characters long; the limit is {limit} characters",
+            limit=limit,
+            size=len(value),
+        )
 
 
-def boolean(field: str, value: Any) -> None:
-    """Check a flag: a real ``bool``, so the string ``"false"`` is not taken for true."""
-    if not isinstance(value, bool):
-        raise _invalid(field, f"must be true or false, got {type(value).__name__}")
-
-
-def timestamp(field: str, value: Any) -> None:
-    """Check a point in time: a ``datetime`` or an ISO-8601 string."""
-    if not isinstance(value, datetime):
-        identifier(field, value)
-
-
-def max_chars(limit: int, *, allow_empty: bool = True) -> Check:
-    """Return a check that the value is a string of at most ``limit`` characters."""
-
-    def check(field: str, value: Any) -> None:
-        _require_type(field, value, str, "a string")
-        if not allow_empty and not value.strip():
-            raise _invalid(field, "must not be empty")
-        if len(value) > limit:
-            raise _invalid(
-                field,
-                f"is {len(value)} characters long; the limit is {limit} characters",
-                limit=limit,
-                size=len(value),
-            )
-
-    return check
-
-
-def one_of(allowed: Collection[str]) -> Check:
-    """Return a check that the value is one of ``allowed``."""
-
-    def check(field: str, value: Any) -> None:
-        if value not in allowed:
-            raise _invalid(field, f"must be one of {', '.join(allowed)}; got {value!r}")
-
-    return check
-
-
-def subset_of(allowed: Collection[str]) -> Check:
-    """Return a check that the value is a list of strings, each one of ``allowed``."""
-
-    def check(field: str, value: Any) -> None:
-        _require_type(field, value, (list, tuple), "a list")
-        for item in value:
-            one_of(allowed)(field, item)
-
-    return check
-
-
-def int_range(minimum: int, maximum: int | None = None) -> Check:
-    """Return a check that the value is an integer in ``[minimum, maximum]``."""
-
-    def check(field: str, value: Any) -> None:
-        _require_type(field, value, int, "an integer")
-        if value < minimum or (maximum is not None and value > maximum):
-            upper = "" if maximum is None else f" and at most {maximum}"
-            raise _invalid(
-                field, f"must be at least {minimum}{upper}; got {value}", limit=maximum, size=value
-            )
-
-    return check
-
-
-def string_list(max_items: int, item_limit: int | None = None) -> Check:
-    """Return a check that the value is a list of at most ``max_items`` non-empty strings."""
-
-    def check(field: str, value: Any) -> None:
-        _require_type(field, value, (list, tuple), "a list of strings")
-        if not value:
-            raise _invalid(field, "must not be empty")
-        if len(value) > max_items:
-            raise _invalid(
-                field, f"has {len(value)} items; the limit is {max_items}", limit=max_items, size=len(value)
-            )
-        for index, item in enumerate(value):
-            item_field = f"{field}[{index}]"
-            _require_type(item_field, item, str, "a string")
-            if not item.strip():
-                raise _invalid(item_field, "must not be empty")
-            if item_limit is not None and len(item) > item_limit:
-                raise _invalid(
-                    item_field,
-                    f"is {len(item)} characters long; the limit is {item_limit} characters",
-                    limit=item_limit,
-                    size=len(item),
-                )
-            if "," in item and field in ("tags", "keys"):
-                # Removal sends the list comma-joined in the query string: a comma would split it.
-                raise _invalid(item_field, "must not contain a comma")
-
-    return check
-
-
-def details(field: str, value: Any) -> None:
-    """Check custom properties: string keys and values, 8000 characters in total."""
-    _require_type(field, value, Mapping, "a mapping of strings")
+def _items(name: str, value: Any, limit: int | None, label: str) -> None:
+    _require_type(name, value, (list, tuple), label)
     if not value:
-        raise _invalid(field, "must not be empty")
-    total = 0
+        raise _invalid(name, "must not be empty")
+    if limit is not None and len(value) > limit:
+        raise _invalid(name, f"has {len(value)} items; the limit is {limit}", limit=limit, size=len(value))
+
+
+def _choice(field: Field, name: str, value: Any) -> None:
+    if value not in field.choices:
+        raise _invalid(name, f"must be one of {', '.join(field.choices)}; got {value!r}")
+
+
+def _strings(field: Field, name: str, value: Any) -> None:
+    _items(name, value, field.max_items, "a list of strings")
+    for index, item in enumerate(value):
+        _text(f"{name}[{index}]", item, limit=field.item_chars, allow_empty=False)
+        if "," in item and field.wire in ("tags", "keys"):
+            # Removal sends the list comma-joined in the query string: a comma would split it.
+            raise _invalid(f"{name}[{index}]", "must not contain a comma")
+
+
+def _choices(field: Field, name: str, value: Any) -> None:
+    _require_type(name, value, (list, tuple), "a list")
+    for item in value:
+        _choice(field, name, item)
+
+
+def _integer(field: Field, name: str, value: Any) -> None:
+    _require_type(name, value, int, "an integer")
+    low, high = field.minimum, field.maximum
+    if (low is not None and value < low) or (high is not None and value > high):
+        upper = "" if high is None else f" and at most {high}"
+        raise _invalid(name, f"must be at least {low}{upper}; got {value}", limit=high, size=value)
+
+
+def _flag(field: Field, name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise _invalid(name, f"must be true or false, got {type(value).__name__}")
+
+
+def _time(field: Field, name: str, value: Any) -> None:
+    if not isinstance(value, datetime):
+        _text(name, value, allow_empty=False)
+
+
+def _details(field: Field, name: str, value: Any) -> None:
+    _require_type(name, value, Mapping, "a mapping of strings")
+    if not value:
+        raise _invalid(name, "must not be empty")
     for key, item in value.items():
         if not isinstance(key, str) or not isinstance(item, str):
-            raise _invalid(f"{field}[{key!r}]", f"must map a string to a string, got {type(item).__name__}")
-        total += len(key) + len(item)
-    if total > DETAILS_TOTAL_LIMIT:
+            raise _invalid(f"{name}[{key!r}]", f"must map a string to a string, got {type(item).__name__}")
+    total = sum(len(key) + len(item) for key, item in value.items())
+    limit = field.total_chars
+    if limit is not None and total > limit:
         raise _invalid(
-            field,
-            f"are {total} characters long in total (keys and values); the limit is {DETAILS_TOTAL_LIMIT}",
-            limit=DETAILS_TOTAL_LIMIT,
+            name,
+            f"are {total} characters long in total (keys and values); the limit is {limit}",
+            limit=limit,
             size=total,
         )
 
 
-def responders(field: str, value: Any) -> None:
-    """Check responders: at most 50, each a team or user named by ``id``, ``name`` or ``username``."""
-    _require_type(field, value, (list, tuple), "a list of responders")
-    if not value:
-        raise _invalid(field, "must not be empty")
-    if len(value) > RESPONDERS_LIMIT:
-        raise _invalid(
-            field,
-            f"has {len(value)} items; the limit is {RESPONDERS_LIMIT}",
-            limit=RESPONDERS_LIMIT,
-            size=len(value),
-        )
+def _responders(field: Field, name: str, value: Any) -> None:
+    _items(name, value, field.max_items, "a list of responders")
     for index, responder in enumerate(value):
-        item_field = f"{field}[{index}]"
-        _require_type(item_field, responder, Mapping, "a mapping with type and id or name")
-        one_of(RESPONDER_TYPES)(f"{item_field}.type", responder.get("type"))
+        item = f"{name}[{index}]"
+        _require_type(item, responder, Mapping, "a mapping with type and id or name")
+        if responder.get("type") not in RESPONDER_TYPES:
+            raise _invalid(
+                f"{item}.type", f"must be one of {', '.join(RESPONDER_TYPES)}; got {responder.get('type')!r}"
+            )
         names = ("id", "name", "username") if responder["type"] == "user" else ("id", "name")
         if not any(isinstance(responder.get(key), str) and responder[key] for key in names):
-            raise _invalid(item_field, f"needs one of {', '.join(names)}")
+            raise _invalid(item, f"needs one of {', '.join(names)}")
 
 
-def status_page_entry(field: str, value: Any) -> None:
-    """Check a status page entry: ``title`` is required when an entry is given, ``detail`` optional."""
-    _require_type(field, value, Mapping, "a mapping with title and detail")
-    max_chars(MESSAGE_LIMIT, allow_empty=False)(f"{field}.title", value.get("title"))
+def _status_page_entry(field: Field, name: str, value: Any) -> None:
+    _require_type(name, value, Mapping, "a mapping with title and detail")
+    _text(f"{name}.title", value.get("title"), limit=MESSAGE_LIMIT, allow_empty=False)
     if value.get("detail") is not None:
-        max_chars(DESCRIPTION_LIMIT)(f"{field}.detail", value["detail"])
+        _text(f"{name}.detail", value["detail"], limit=DESCRIPTION_LIMIT)
+
+
+def _plain_text(field: Field, name: str, value: Any) -> None:
+    _text(name, value, limit=field.max_chars, allow_empty=field.allow_empty)
+
+
+def _identifier(field: Field, name: str, value: Any) -> None:
+    _text(name, value, allow_empty=False)
+
+
+_CHECKS: dict[str, Callable[[Field, str, Any], None]] = {
+    "text": _plain_text,
+    "identifier": _identifier,
+    "time": _time,
+    "flag": _flag,
+    "integer": _integer,
+    "choice": _choice,
+    "choices": _choices,
+    "strings": _strings,
+    "details": _details,
+    "responders": _responders,
+    "status_page_entry": _status_page_entry,
+}
+
+
+def check(field: Field, value: Any) -> None:
+    """
+    Check one value against its field's kind and limits.
+
+    :raises InvalidRequestError: naming the field (its wire name), the limit and the value's size.
+    """
+    _CHECKS[field.kind](field, field.wire, value)
 
 
 def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
@@ -220,3 +180,52 @@ def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
     if len(text) <= limit:
         return text
     return text[: max(limit - len(ellipsis), 0)] + ellipsis[:limit]
+
+
+def largest_cap(lengths: Sequence[int], room: int) -> int:
+    """Return the largest ``cap`` with ``sum(min(length, cap)) <= room``: short items whole, long ones cut."""
+    low, high = 0, max(lengths, default=0)
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if sum(min(n, middle) for n in lengths) <= room else (low, middle - 1)
+    return low
+
+
+def _fit_details(details: Mapping[str, Any], limit: int) -> dict[str, str]:
+    """Cut the longest values (with an ellipsis) until keys and values total at most ``limit``."""
+    items = [(str(key), str(value)) for key, value in details.items()]
+    if sum(len(key) + len(value) for key, value in items) <= limit:
+        return dict(items)
+    room = limit - sum(len(key) for key, _ in items)
+    if room < 0:
+        return _fit_details(dict(items[:-1]), limit)
+    cap = largest_cap([len(value) for _, value in items], room)
+    return {key: truncate(value, cap) for key, value in items}
+
+
+def _fit(field: Field, value: Any) -> Any:
+    if isinstance(value, str) and field.max_chars is not None:
+        return truncate(value, field.max_chars)
+    if field.kind == "details" and isinstance(value, Mapping) and field.total_chars is not None:
+        return _fit_details(value, field.total_chars)
+    if field.kind in ("strings", "responders") and isinstance(value, (list, tuple)):
+        items = list(value)
+        if field.item_chars is not None:
+            items = [truncate(str(item), field.item_chars) for item in items]
+        return items[: field.max_items]
+    return value
+
+
+def fit(endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """
+    Return ``arguments`` cut to ``endpoint``'s limits: what would be refused as too long fits.
+
+    Texts longer than their limit end with an ellipsis, lists keep their first items (each item cut
+    to its length), mappings have their longest values cut until the total fits. Other values, and
+    arguments the endpoint does not know, pass through unchanged.
+    """
+    fields = {field.name: field for field in ENDPOINTS[endpoint].fields}
+    return {
+        name: _fit(fields[name], value) if name in fields and value is not None else value
+        for name, value in arguments.items()
+    }

@@ -13,12 +13,19 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_opsgenie_incident.client.errors import RequestFailedError, WaitTimeoutError
+from airflow_provider_opsgenie_incident.client.errors import (
+    NotFoundError,
+    RequestFailedError,
+    WaitTimeoutError,
+)
+from airflow_provider_opsgenie_incident.client.flows import Call, Sleep
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["RequestWait"]
+    from airflow_provider_opsgenie_incident.client.flows import Flow
+
+__all__ = ["RequestWait", "wait_flow"]
 
 
 class RequestWait:
@@ -86,3 +93,17 @@ class RequestWait:
             )
         interval = min(max(elapsed / 10, self.min_interval), self.max_interval)
         return min(interval, remaining)
+
+
+def wait_flow(request_id: str, *, timeout: float = 60.0) -> Flow[dict[str, Any]]:
+    """Poll the request's status until it is processed; the flow behind every ``wait_for_request``."""
+    wait = RequestWait(request_id, timeout=timeout)
+    while True:
+        try:
+            response: dict[str, Any] | None = yield Call("get_request_status", {"request_id": request_id})
+        except NotFoundError:
+            response = None
+        data = wait.outcome(response)
+        if data is not None:
+            return data
+        yield Sleep(wait.next_interval())

@@ -264,7 +264,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             if fault is None or fault.kind in ("delay", "lost_response"):
                 throttled = core.rate.throttled()
         label = fault.kind if fault is not None else ("rate_limit" if throttled else None)
-        core.log.append(RecordedRequest(self.command, path, self.path, query, headers, body, label))
+        core.log.append(
+            RecordedRequest(
+                self.command, path, self.path, query, headers, body, label, self.client_address[1]
+            )
+        )
 
         if body_error is not None:
             answer = ApiResponse(body_error.status, {"message": body_error.message})

@@ -21,6 +21,7 @@ class RecordedRequest:
     :param headers: the headers, names lower-cased.
     :param body: the parsed JSON body, ``None`` if empty, or the raw text if it was not JSON.
     :param fault: the fault kind applied (``"rate_limit"`` for the rate limit), else ``None``.
+    :param connection: the client's port, the same for every request of one keep-alive connection.
     """
 
     method: str
@@ -30,6 +31,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: Any
     fault: str | None = None
+    connection: int | None = None
 
 
 class RequestLog:

@@ -15,7 +15,7 @@ from airflow_provider_opsgenie_incident.client.errors import (
     OpsgenieIncidentError,
     TransportError,
 )
-from airflow_provider_opsgenie_incident.client.methods import IncidentApiMethods
+from airflow_provider_opsgenie_incident.client.paging import SyncMethods
 from airflow_provider_opsgenie_incident.client.retry import RetrySettings
 from airflow_provider_opsgenie_incident.client.settings import ClientSettings, resolve_base_url
 from airflow_provider_opsgenie_incident.connection import (
@@ -29,13 +29,13 @@ from airflow_provider_opsgenie_incident.connection import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Mapping
 
     from airflow.sdk import Connection
 
     from airflow_provider_opsgenie_incident.client.asynchronous import AsyncOpsgenieIncidentClient
     from airflow_provider_opsgenie_incident.client.sync import OpsgenieIncidentClient
-    from airflow_provider_opsgenie_incident.client.types import Order, Responder
+    from airflow_provider_opsgenie_incident.client.types import Responder
 
 __all__ = ["IncidentDefaults", "OpsgenieIncidentHook"]
 
@@ -148,7 +148,7 @@ def _mask_key(connection: Connection) -> None:
         mask_secret(connection.password)
 
 
-class OpsgenieIncidentHook(BaseHook, IncidentApiMethods[dict[str, Any]]):
+class OpsgenieIncidentHook(BaseHook, SyncMethods):
     """
     Interact with the Opsgenie Incident API (v1) and Incident Timeline API (v2).
 
@@ -275,34 +275,14 @@ class OpsgenieIncidentHook(BaseHook, IncidentApiMethods[dict[str, Any]]):
             service_id=_value(extra, "default_service_id"),
         )
 
-    def call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
+    def call(self, endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """
+        Call one catalogue endpoint by name with its Python-named arguments; the one way in.
+
+        The typed methods, the iterators (``iter_incidents``, ``iter_notes``, ``iter_logs``,
+        ``iter_timeline_entries``) and :meth:`wait_for_request` all go through it.
+        """
         return self.client.call(endpoint, arguments)
-
-    def wait_for_request(self, request_id: str, *, timeout: float = 60.0) -> dict[str, Any]:
-        """
-        Wait until an asynchronous request is processed and return its status ``data``.
-
-        :raises RequestFailedError: processed with success false; the message is the server's status.
-        :raises WaitTimeoutError: not processed within ``timeout`` seconds.
-        """
-        return self.client.wait_for_request(request_id, timeout=timeout)
-
-    def iter_incidents(self, query: str, *, order: Order | None = None) -> Iterator[dict[str, Any]]:
-        """Yield every incident matching a search query."""
-        return self.client.iter_incidents(query, order=order)
-
-    def iter_notes(self, identifier: str) -> Iterator[dict[str, Any]]:
-        """Yield every note of an incident."""
-        return self.client.iter_notes(identifier)
-
-    def iter_logs(self, identifier: str) -> Iterator[dict[str, Any]]:
-        """Yield every activity log entry of an incident."""
-        return self.client.iter_logs(identifier)
-
-    def iter_timeline_entries(self, incident_id: str) -> Iterator[dict[str, Any]]:
-        """Yield every timeline entry of an incident."""
-        return self.client.iter_timeline_entries(incident_id)
 
     def incident_url(
         self, incident: Mapping[str, Any] | None = None, incident_id: str | None = None

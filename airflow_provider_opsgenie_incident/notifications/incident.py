@@ -33,20 +33,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import BaseNotifier
 
-from airflow_provider_opsgenie_incident.client.validation import (
-    DESCRIPTION_LIMIT,
-    MESSAGE_LIMIT,
-    NOTE_LIMIT,
-    TAG_LIMIT,
-    TAGS_LIMIT,
-    truncate,
-)
-
 if TYPE_CHECKING:
+    from types import ModuleType
+
     import jinja2
     from airflow.sdk import Context
 
-    from airflow_provider_opsgenie_incident.client.incidents import Flow, IncidentOutcome
+    from airflow_provider_opsgenie_incident.client.flows import Flow
+    from airflow_provider_opsgenie_incident.client.incidents import IncidentOutcome
     from airflow_provider_opsgenie_incident.client.settings import ClientSettings
     from airflow_provider_opsgenie_incident.client.types import Responder
     from airflow_provider_opsgenie_incident.hooks.incident import IncidentDefaults, OpsgenieIncidentHook
@@ -60,8 +54,9 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 30.0
+#: The failure notifier's own fields of the incident it opens, all templated.
+_INCIDENT_FIELDS = ("message", "description", "details", "tags", "responders", "priority", "service_id")
 _VERBS = {"created": "opened", "noted": "already open, note added", "resolved": "resolved"}
-_SEPARATOR = "\x1f"  # cannot occur in a DAG or task id, so the fingerprint key is unambiguous
 
 
 def _field(source: Any, name: str) -> Any:
@@ -151,18 +146,6 @@ class _Run:
         """Name the task or DAG, as people read it."""
         return f"{self.dag_id}.{self.task_id}" if self.task_id else f"DAG {self.dag_id}"
 
-    def fingerprint(self, override: str | None) -> str:
-        """Return the fingerprint tag: of ``override`` if given, else of the DAG id (and task id)."""
-        from airflow_provider_opsgenie_incident.client.incidents import fingerprint_tag
-
-        if override:
-            return fingerprint_tag(override)
-        if self.task_id:
-            return fingerprint_tag(
-                _SEPARATOR.join(("task", self.dag_id, self.task_id)), (self.dag_id, self.task_id)
-            )
-        return fingerprint_tag(_SEPARATOR.join(("dag", self.dag_id)), self.dag_id)
-
     def facts(self) -> dict[str, str]:
         """Return the run's facts under the detail keys they are stored with."""
         names = ("dag_id", "task_id", "run_id", "try_number", "map_index", "logical_date", "log_url")
@@ -174,12 +157,6 @@ class _Run:
         labels = [("Error", self.error), ("Run", self.run_id), ("Try", self.try_number)]
         labels += [("Map index", self.map_index), ("Logical date", self.logical_date), ("Log", self.log_url)]
         return "\n".join([headline, *(f"{label}: {value}" for label, value in labels if value)])
-
-
-def _tags(fingerprint: str, tags: Sequence[Any]) -> list[str]:
-    """Return the fingerprint and the given tags, each made valid, at most 20."""
-    cleaned = [truncate(str(tag).replace(",", " ").strip(), TAG_LIMIT) for tag in tags]
-    return list(dict.fromkeys([fingerprint, *(tag for tag in cleaned if tag)]))[:TAGS_LIMIT]
 
 
 class _OpsgenieIncidentNotifier(BaseNotifier):
@@ -198,10 +175,8 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.opsgenie_incident_conn_id = opsgenie_incident_conn_id
-        self.fingerprint = fingerprint
-        self.note = note
-        self.timeout = timeout
+        self.opsgenie_incident_conn_id, self.fingerprint = opsgenie_incident_conn_id, fingerprint
+        self.note, self.timeout = note, timeout
 
     @cached_property
     def hook(self) -> OpsgenieIncidentHook:
@@ -217,17 +192,25 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
             jinja_env = self.get_template_env()
         super().render_template_fields(context, jinja_env)
 
-    def _flow(self, run: _Run, tag: str, defaults: IncidentDefaults) -> Flow[IncidentOutcome]:
+    def _flow(
+        self, incidents: ModuleType, run: _Run, tag: str, defaults: IncidentDefaults
+    ) -> Flow[IncidentOutcome]:
+        """Build this notifier's flow with ``incidents``, the flows module, imported once per call."""
         raise NotImplementedError
+
+    def _identify(self, context: Context) -> tuple[_Run, str, ModuleType]:
+        """Read the run from the context; return it, its fingerprint tag and the flows module."""
+        from airflow_provider_opsgenie_incident.client import fingerprint, incidents
+
+        run = _Run.from_context(context)
+        return run, fingerprint.run_fingerprint(run.dag_id, run.task_id, self.fingerprint), incidents
 
     def notify(self, context: Context) -> None:
         """Run the notifier's flow with the synchronous client (worker, DAG processor)."""
-        from airflow_provider_opsgenie_incident.client.incidents import run_flow
-
-        run = _Run.from_context(context)
-        tag = run.fingerprint(self.fingerprint)
+        run, tag, incidents = self._identify(context)
         try:
-            outcome = run_flow(self._flow(run, tag, self.hook.defaults), self.hook, timeout=self.timeout)
+            flow = self._flow(incidents, run, tag, self.hook.defaults)
+            outcome = self.hook.client.run_flow(flow, timeout=self.timeout)
         except Exception as error:
             self._log_failure(run, tag, error)
             raise
@@ -235,15 +218,12 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
 
     async def async_notify(self, context: Context) -> None:
         """Run the same flow with the asynchronous client (triggerer: Deadline Alerts)."""
-        from airflow_provider_opsgenie_incident.client.incidents import arun_flow
-
-        run = _Run.from_context(context)
-        tag = run.fingerprint(self.fingerprint)
+        run, tag, incidents = self._identify(context)
         try:
             connection = await self.hook.aget_incident_connection()
-            flow = self._flow(run, tag, self.hook.defaults_from_connection(connection))
+            flow = self._flow(incidents, run, tag, self.hook.defaults_from_connection(connection))
             async with await self.hook.get_async_client(connection) as client:
-                outcome = await arun_flow(flow, client, timeout=self.timeout)
+                outcome = await client.run_flow(flow, timeout=self.timeout)
         except Exception as error:
             self._log_failure(run, tag, error)
             raise
@@ -303,16 +283,7 @@ class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#create-incident
     """
 
-    template_fields: Sequence[str] = (
-        *_OpsgenieIncidentNotifier.template_fields,
-        "message",
-        "description",
-        "details",
-        "tags",
-        "responders",
-        "priority",
-        "service_id",
-    )
+    template_fields: Sequence[str] = (*_OpsgenieIncidentNotifier.template_fields, *_INCIDENT_FIELDS)
     template_fields_renderers = {"details": "json", "responders": "json"}
     action = "open"
 
@@ -329,33 +300,31 @@ class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.message = message
-        self.description = description
-        self.details = details
-        self.tags = tags
-        self.responders = responders
-        self.priority = priority
-        self.service_id = service_id
+        self.message, self.description, self.details = message, description, details
+        self.tags, self.responders, self.priority, self.service_id = tags, responders, priority, service_id
 
-    def _flow(self, run: _Run, tag: str, defaults: IncidentDefaults) -> Flow[IncidentOutcome]:
-        from airflow_provider_opsgenie_incident.client.incidents import fit_details, open_or_note
-
+    def _flow(
+        self, incidents: ModuleType, run: _Run, tag: str, defaults: IncidentDefaults
+    ) -> Flow[IncidentOutcome]:
         verb = "missed its deadline" if run.scope == "deadline" else "failed"
         headline = f"{run.subject} {f'awaits a decision: {run.question}' if run.question else verb}"
         message = self.message or f"[Airflow] {headline}"
         details = {**run.facts(), **{str(k): str(v) for k, v in (self.details or {}).items()}}
         description = self.description or run.story(f"{headline}.")
+        tags = self.tags if self.tags is not None else defaults.tags
         create: dict[str, Any] = {
-            "message": truncate(_redact(message), MESSAGE_LIMIT),
-            "description": truncate(_redact(description), DESCRIPTION_LIMIT),
-            "details": fit_details({key: _redact(value) for key, value in details.items()}),
-            "tags": _tags(tag, self.tags if self.tags is not None else defaults.tags),
+            "message": _redact(message),
+            "description": _redact(description),
+            "details": {key: _redact(value) for key, value in details.items()},
+            # A comma would split the tag when it is removed; the flow cuts the rest to the limits.
+            "tags": [cleaned for tag in tags if (cleaned := str(tag).replace(",", " ").strip())],
             "responders": list(self.responders or defaults.responders) or None,
             "priority": self.priority or defaults.priority,
             "service_id": self.service_id or defaults.service_id,
         }
         note = self.note or run.story(f"{headline} again.")
-        return open_or_note(tag, create=create, note=truncate(_redact(note), NOTE_LIMIT))
+        flow: Flow[IncidentOutcome] = incidents.open_or_note(tag, create=create, note=_redact(note))
+        return flow
 
 
 class OpsgenieIncidentRecoveryNotifier(_OpsgenieIncidentNotifier):
@@ -375,11 +344,12 @@ class OpsgenieIncidentRecoveryNotifier(_OpsgenieIncidentNotifier):
 
     action = "resolve"
 
-    def _flow(self, run: _Run, tag: str, defaults: IncidentDefaults) -> Flow[IncidentOutcome]:
-        from airflow_provider_opsgenie_incident.client.incidents import resolve_open
-
+    def _flow(
+        self, incidents: ModuleType, run: _Run, tag: str, defaults: IncidentDefaults
+    ) -> Flow[IncidentOutcome]:
         note = self.note or f"{run.subject} succeeded in run {run.run_id or 'unknown'}; resolved by Airflow."
-        return resolve_open(tag, note=truncate(_redact(note), NOTE_LIMIT))
+        flow: Flow[IncidentOutcome] = incidents.resolve_open(tag, note=_redact(note))
+        return flow
 
 
 send_opsgenie_incident_failure_notification = OpsgenieIncidentFailureNotifier

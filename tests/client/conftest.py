@@ -75,3 +75,38 @@ def new_incident(client: OpsgenieIncidentClient, emu: OpsgenieEmulator) -> Calla
         return incident_id
 
     return create
+
+
+def _fill(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {key: _fill(item, ids) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fill(item, ids) for item in value]
+    return value
+
+
+@pytest.fixture
+def fill() -> Callable[[Any, dict[str, str]], Any]:
+    """Return ``fill(value, ids)``: the value with ``{id}``-style placeholders filled in, at any depth."""
+    return _fill
+
+
+@pytest.fixture
+def ids(client: OpsgenieIncidentClient, emu: OpsgenieEmulator) -> dict[str, str]:
+    """Create one incident (with a note, tags, details) and one custom timeline entry to act on."""
+    accepted = client.create_incident(
+        message="Disk is full", note="first note", tags=["disk", "x"], details={"host": "db1", "k2": "v"}
+    )
+    data = client.wait_for_request(accepted["requestId"], timeout=5)
+    incident = emu.incident(data["incidentId"])
+    assert incident is not None
+    entry = client.add_timeline_entry(incident_id=incident["id"], content="Investigating")
+    emu.clear_requests()
+    return {
+        "id": incident["id"],
+        "tiny": incident["tinyId"],
+        "entry": entry["data"]["id"],
+        "request": accepted["requestId"],
+    }

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from airflow_provider_opsgenie_incident.client import methods
 from airflow_provider_opsgenie_incident.client.asynchronous import AsyncOpsgenieIncidentClient
 from airflow_provider_opsgenie_incident.client.catalogue import ENDPOINTS, INCIDENT_DOCS, TIMELINE_DOCS
 from airflow_provider_opsgenie_incident.client.methods import IncidentApiMethods
@@ -70,14 +71,17 @@ def test_every_endpoint_has_exactly_one_method_and_every_method_an_endpoint():
 
 @pytest.mark.parametrize("name", sorted(ENDPOINTS))
 def test_method_parameters_are_keyword_only_and_equal_the_argument_names(name):
-    signature = inspect.signature(getattr(IncidentApiMethods, name))
-    parameters = [p for p in signature.parameters.values() if p.name != "self"]
-    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters)
-    assert {p.name for p in parameters} == set(ENDPOINTS[name].argument_names)
-    required = {f.name for f in ENDPOINTS[name].fields if f.required}
-    no_default = {p.name for p in parameters if p.default is inspect.Parameter.empty}
-    # A method may not demand what the catalogue treats as optional.
-    assert no_default <= required
+    method = getattr(IncidentApiMethods, name)
+    parameters = [p for p in inspect.signature(method).parameters.values() if p.name != "self"]
+    assert [p.kind for p in parameters] == [inspect.Parameter.VAR_KEYWORD]
+    # The keyword arguments are typed by a TypedDict: Unpack[<name>] in the annotation.
+    (typed_dict,) = re.findall(r"Unpack\[(\w+)\]", method.__annotations__[parameters[0].name])
+    arguments = getattr(methods, typed_dict)
+    assert set(arguments.__required_keys__) | set(arguments.__optional_keys__) == set(
+        ENDPOINTS[name].argument_names
+    )
+    # The typed method demands exactly what the catalogue requires.
+    assert set(arguments.__required_keys__) == {f.name for f in ENDPOINTS[name].fields if f.required}
 
 
 @pytest.mark.parametrize("name", sorted(ENDPOINTS))

@@ -330,41 +330,13 @@ CASES = [
 ]
 
 
-def _fill(value: Any, ids: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        return value.format(**ids)
-    if isinstance(value, dict):
-        return {key: _fill(item, ids) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_fill(item, ids) for item in value]
-    return value
-
-
-@pytest.fixture
-def ids(client, emu):
-    """Create one incident (with a note, tags, details) and one custom timeline entry to act on."""
-    accepted = client.create_incident(
-        message="Disk is full", note="first note", tags=["disk", "x"], details={"host": "db1", "k2": "v"}
-    )
-    data = client.wait_for_request(accepted["requestId"], timeout=5)
-    incident = emu.incident(data["incidentId"])
-    entry = client.add_timeline_entry(incident_id=incident["id"], content="Investigating")
-    emu.clear_requests()
-    return {
-        "id": incident["id"],
-        "tiny": incident["tinyId"],
-        "entry": entry["data"]["id"],
-        "request": accepted["requestId"],
-    }
-
-
-def _assert_sent(case: Case, result: dict[str, Any], ids: dict[str, str], emu) -> None:
+def _assert_sent(case: Case, result: dict[str, Any], ids: dict[str, str], emu, fill) -> None:
     assert len(emu.requests) == 1, emu.requests
     sent = emu.requests[-1]
     assert sent.method == case.method
-    assert sent.path == _fill(case.path, ids)
-    assert sent.query == _fill(case.query, ids)
-    assert sent.body == _fill(case.body, ids)
+    assert sent.path == fill(case.path, ids)
+    assert sent.query == fill(case.query, ids)
+    assert sent.body == fill(case.body, ids)
     assert sent.headers["authorization"] == f"GenieKey {emu.api_key}"
     assert sent.headers["accept"] == "application/json"
     assert sent.headers["user-agent"].startswith("airflow-provider-opsgenie-incident/")
@@ -402,16 +374,16 @@ def test_the_table_matches_the_catalogue():
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_sync_client_sends_the_documented_request(case, client, emu, ids):
-    result = getattr(client, case.name)(**_fill(case.kwargs, ids))
-    _assert_sent(case, result, ids, emu)
+def test_sync_client_sends_the_documented_request(case, client, emu, ids, fill):
+    result = getattr(client, case.name)(**fill(case.kwargs, ids))
+    _assert_sent(case, result, ids, emu, fill)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 @pytest.mark.asyncio
-async def test_async_client_sends_the_documented_request(case, settings, emu, ids):
+async def test_async_client_sends_the_documented_request(case, settings, emu, ids, fill):
     async with AsyncOpsgenieIncidentClient(settings) as client:
-        result = await getattr(client, case.name)(**_fill(case.kwargs, ids))
+        result = await getattr(client, case.name)(**fill(case.kwargs, ids))
     # The emulator's checks read its state from this thread; let the event loop breathe first.
     await asyncio.sleep(0)
-    _assert_sent(case, result, ids, emu)
+    _assert_sent(case, result, ids, emu, fill)

@@ -20,7 +20,8 @@ from airflow_provider_opsgenie_incident.client import (
     TransportError,
     WaitTimeoutError,
 )
-from airflow_provider_opsgenie_incident.client.retry import ServerGuidedWait, server_wait_hint, should_retry
+from airflow_provider_opsgenie_incident.client.protocol import server_wait_hint
+from airflow_provider_opsgenie_incident.client.retry import ServerGuidedWait, should_retry
 from airflow_provider_opsgenie_incident.client.waiting import RequestWait
 
 

@@ -1,228 +1,148 @@
-"""Every documented limit, at the limit (sent, accepted) and one past it (refused before any I/O)."""
+"""Every limit of the catalogue: at the limit (accepted), one past it (refused before any I/O), and fit."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from airflow_provider_opsgenie_incident.client import InvalidRequestError
 from airflow_provider_opsgenie_incident.client.asynchronous import AsyncOpsgenieIncidentClient
-from airflow_provider_opsgenie_incident.client.validation import truncate
+from airflow_provider_opsgenie_incident.client.catalogue import ENDPOINTS
+from airflow_provider_opsgenie_incident.client.validation import fit, truncate
+
+if TYPE_CHECKING:
+    from airflow_provider_opsgenie_incident.client.catalogue import Field
 
 ID = "4513b7ea-3b91-438f-b7e4-e3e54af9147c"
 
 
-def _team(index: int) -> dict[str, str]:
-    return {"type": "team", "name": f"team-{index}"}
+#: Valid values of the required arguments, so that a case varies only the field under test.
+_REQUIRED = {
+    "identifier": "{id}",
+    "incident_id": "{id}",
+    "entry_id": "{entry}",
+    "message": "m",
+    "note": "n",
+    "query": "status:open",
+    "content": "c",
+    "description": "d",
+    "request_id": "{request}",
+    "responders": [{"type": "team", "name": "NOC"}],
+    "tags": ["t"],
+    "details": {"k": "v"},
+    "keys": ["k"],
+    "priority": "P1",
+}
+_FAKE_IDS = {"id": ID, "entry": "e", "request": "r"}
 
 
-def _details(total: int) -> dict[str, str]:
-    return {"k": "v" * (total - 1)}
+@dataclass(frozen=True)
+class LimitCase:
+    """One limit of one field, read from the catalogue: arguments at the limit and one past it."""
+
+    endpoint: str
+    at_limit: dict[str, Any]
+    past: dict[str, Any]
+    field: str
+    limit: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.endpoint}-{self.field}-{self.limit}"
 
 
-# (endpoint, kwargs at the limit, kwargs one past it, field, limit, size)
-LIMITS = [
-    ("create_incident", {"message": "m" * 130}, {"message": "m" * 131}, "message", 130, 131),
-    (
-        "update_message",
-        {"identifier": ID, "message": "m" * 130},
-        {"identifier": ID, "message": "m" * 131},
-        "message",
-        130,
-        131,
-    ),
-    (
-        "create_incident",
-        {"message": "m", "description": "d" * 15000},
-        {"message": "m", "description": "d" * 15001},
-        "description",
-        15000,
-        15001,
-    ),
-    (
-        "update_description",
-        {"identifier": ID, "description": "d" * 15000},
-        {"identifier": ID, "description": "d" * 15001},
-        "description",
-        15000,
-        15001,
-    ),
-    (
-        "create_incident",
-        {"message": "m", "tags": [f"t{i}" for i in range(20)]},
-        {"message": "m", "tags": [f"t{i}" for i in range(21)]},
-        "tags",
-        20,
-        21,
-    ),
-    (
-        "add_tags",
-        {"identifier": ID, "tags": [f"t{i}" for i in range(20)]},
-        {"identifier": ID, "tags": [f"t{i}" for i in range(21)]},
-        "tags",
-        20,
-        21,
-    ),
-    (
-        "remove_tags",
-        {"identifier": ID, "tags": [f"t{i}" for i in range(20)]},
-        {"identifier": ID, "tags": [f"t{i}" for i in range(21)]},
-        "tags",
-        20,
-        21,
-    ),
-    (
-        "create_incident",
-        {"message": "m", "tags": ["t" * 50]},
-        {"message": "m", "tags": ["ok", "t" * 51]},
-        "tags[1]",
-        50,
-        51,
-    ),
-    (
-        "add_tags",
-        {"identifier": ID, "tags": ["t" * 50]},
-        {"identifier": ID, "tags": ["t" * 51]},
-        "tags[0]",
-        50,
-        51,
-    ),
-    (
-        "create_incident",
-        {"message": "m", "details": _details(8000)},
-        {"message": "m", "details": _details(8001)},
-        "details",
-        8000,
-        8001,
-    ),
-    (
-        "add_details",
-        {"identifier": ID, "details": {"a": "b" * 3999, "c": "d" * 3999}},
-        {"identifier": ID, "details": {"a": "b" * 3999, "cc": "d" * 3999}},
-        "details",
-        8000,
-        8001,
-    ),
-    (
-        "add_note",
-        {"identifier": ID, "note": "n" * 25000},
-        {"identifier": ID, "note": "n" * 25001},
-        "note",
-        25000,
-        25001,
-    ),
-    (
-        "close_incident",
-        {"identifier": ID, "note": "n" * 25000},
-        {"identifier": ID, "note": "n" * 25001},
-        "note",
-        25000,
-        25001,
-    ),
-    (
-        "create_incident",
-        {"message": "m", "note": "n" * 25000},
-        {"message": "m", "note": "n" * 25001},
-        "note",
-        25000,
-        25001,
-    ),
-    (
-        "remove_details",
-        {"identifier": ID, "keys": ["k"], "note": "n" * 25000},
-        {"identifier": ID, "keys": ["k"], "note": "n" * 25001},
-        "note",
-        25000,
-        25001,
-    ),
-    (
-        "create_incident",
-        {"message": "m", "responders": [_team(i) for i in range(50)]},
-        {"message": "m", "responders": [_team(i) for i in range(51)]},
-        "responders",
-        50,
-        51,
-    ),
-    (
-        "add_responder",
-        {"identifier": ID, "responders": [_team(i) for i in range(50)]},
-        {"identifier": ID, "responders": [_team(i) for i in range(51)]},
-        "responder",
-        50,
-        51,
-    ),
-    (
-        "remove_details",
-        {"identifier": ID, "keys": [f"k{i}" for i in range(10)]},
-        {"identifier": ID, "keys": [f"k{i}" for i in range(11)]},
-        "keys",
-        10,
-        11,
-    ),
-    (
-        "list_incidents",
-        {"query": "status:open", "limit": 100},
-        {"query": "status:open", "limit": 101},
-        "limit",
-        100,
-        101,
-    ),
-    ("list_notes", {"identifier": "{id}", "limit": 100}, {"identifier": ID, "limit": 101}, "limit", 100, 101),
-    ("list_logs", {"identifier": "{id}", "limit": 100}, {"identifier": ID, "limit": 101}, "limit", 100, 101),
-    (
-        "list_timeline_entries",
-        {"incident_id": "{id}", "limit": 20},
-        {"incident_id": ID, "limit": 21},
-        "limit",
-        20,
-        21,
-    ),
-    (
-        "add_timeline_entry",
-        {"incident_id": "{id}", "content": "c" * 15000},
-        {"incident_id": ID, "content": "c" * 15001},
-        "description.content",
-        15000,
-        15001,
-    ),
-]
-
-LIMIT_IDS = [f"{name}-{field}" for name, _, _, field, _, _ in LIMITS]
+def _text(name: str, size: int) -> str:
+    # A query must stay a query the server can parse.
+    return "status:open OR message:" + "q" * (size - 23) if name == "query" else "x" * size
 
 
-@pytest.fixture
-def incident_id(new_incident) -> str:
-    return new_incident()
+def _sized(field: Field, attribute: str, size: int) -> tuple[Any, str]:
+    """Return a value of ``field`` whose ``attribute`` measures ``size``, and the name the error gives."""
+    if attribute == "max_chars":
+        return _text(field.name, size), field.wire
+    if attribute == "item_chars":
+        return ["ok", "t" * size], f"{field.wire}[1]"
+    if attribute == "total_chars":
+        return {"k": "v" * (size - 1)}, field.wire
+    if field.kind == "responders":
+        return [{"type": "team", "name": f"team-{i}"} for i in range(size)], field.wire
+    return [f"t{i}" for i in range(size)], field.wire
 
 
-def _fill(kwargs: dict[str, Any], incident_id: str) -> dict[str, Any]:
-    return {key: incident_id if value == "{id}" else value for key, value in kwargs.items()}
+def _limit_cases() -> list[LimitCase]:
+    cases = []
+    for endpoint in ENDPOINTS.values():
+        required = {f.name: _REQUIRED[f.name] for f in endpoint.fields if f.required}
+        for field in endpoint.fields:
+            for attribute in ("max_chars", "max_items", "item_chars", "total_chars"):
+                limit = getattr(field, attribute)
+                if limit is None:
+                    continue
+                at_limit, name = _sized(field, attribute, limit)
+                past, _ = _sized(field, attribute, limit + 1)
+                cases.append(
+                    LimitCase(
+                        endpoint.name,
+                        {**required, field.name: at_limit},
+                        {**required, field.name: past},
+                        name,
+                        limit,
+                    )
+                )
+    return cases
 
 
-@pytest.mark.parametrize(("endpoint", "at_limit", "past", "field", "limit", "size"), LIMITS, ids=LIMIT_IDS)
-def test_at_the_limit_the_request_is_sent_and_accepted(
-    endpoint, at_limit, past, field, limit, size, client, emu, incident_id
-):
-    result = getattr(client, endpoint)(**_fill(at_limit, incident_id))
+LIMITS = _limit_cases()
+
+
+def test_every_documented_limit_has_a_case():
+    assert {(case.endpoint, case.field) for case in LIMITS} >= {
+        ("create_incident", "message"),
+        ("create_incident", "description"),
+        ("create_incident", "tags"),
+        ("create_incident", "tags[1]"),
+        ("create_incident", "details"),
+        ("create_incident", "responders"),
+        ("update_message", "message"),
+        ("add_note", "note"),
+        ("add_timeline_entry", "description.content"),
+        ("remove_details", "keys"),
+    }
+
+
+@pytest.mark.parametrize("case", LIMITS, ids=[case.id for case in LIMITS])
+def test_at_the_limit_the_request_is_sent_and_accepted(case, client, emu, ids, fill):
+    result = getattr(client, case.endpoint)(**fill(case.at_limit, ids))
     assert len(emu.requests) == 1
     assert "requestId" in result
 
 
-@pytest.mark.parametrize(("endpoint", "at_limit", "past", "field", "limit", "size"), LIMITS, ids=LIMIT_IDS)
-def test_one_past_the_limit_is_refused_before_any_io(
-    endpoint, at_limit, past, field, limit, size, client, emu
-):
+@pytest.mark.parametrize("case", LIMITS, ids=[case.id for case in LIMITS])
+def test_one_past_the_limit_is_refused_before_any_io(case, client, emu, fill):
     with pytest.raises(InvalidRequestError) as caught:
-        getattr(client, endpoint)(**past)
+        getattr(client, case.endpoint)(**fill(case.past, _FAKE_IDS))
     error = caught.value
-    assert (error.field, error.limit, error.size) == (field, limit, size)
+    assert (error.field, error.limit, error.size) == (case.field, case.limit, case.limit + 1)
     assert error.status is None
-    assert field in str(error)
-    assert str(limit) in str(error)
-    assert str(size) in str(error)
+    assert case.field in str(error)
+    assert str(case.limit) in str(error)
+    assert str(case.limit + 1) in str(error)
     assert isinstance(error, ValueError)
     assert emu.requests == []
+
+
+@pytest.mark.parametrize("case", LIMITS, ids=[case.id for case in LIMITS])
+def test_fit_cuts_one_past_the_limit_to_the_limit(case, client, emu, ids, fill):
+    fitted = fit(case.endpoint, fill(case.past, ids))
+    getattr(client, case.endpoint)(**fitted)
+    assert len(emu.requests) == 1
+
+
+@pytest.fixture
+def incident_id(ids) -> str:
+    return ids["id"]
 
 
 @pytest.mark.parametrize(

@@ -77,6 +77,37 @@ def test_iterators_delegate(hook, emu):
     assert [e["group"] for e in hook.iter_timeline_entries(incident_id)] == ["custom", "incident"]
 
 
+def test_iterators_take_every_listing_argument_and_page(hook, emu):
+    first = _create(hook, emu, note="first")
+    second = _create(hook, emu)
+    hook.add_note(identifier=first, note="second")
+    hook.add_timeline_entry(incident_id=first, content="entry")
+    tiny = emu.incident(first)["tinyId"]
+    emu.clear_requests()
+
+    incidents = hook.iter_incidents("status:open", sort="createdAt", order="desc", page_size=1)
+    assert [i["id"] for i in incidents] == [second, first]
+    pages = [r.query for r in emu.requests]
+    assert [(q["limit"], q["sort"], q["order"]) for q in pages] == [("1", "createdAt", "desc")] * len(pages)
+    assert [q["offset"] for q in pages][:2] == ["0", "1"]
+
+    emu.clear_requests()
+    notes = hook.iter_notes(tiny, identifier_type="tiny", order="asc", page_size=1)
+    assert [n["note"] for n in notes] == ["first", "second"]
+    assert {(r.query["identifierType"], r.query["limit"], r.query["order"]) for r in emu.requests} == {
+        ("tiny", "1", "asc")
+    }
+    assert len(emu.requests) >= 2
+    logs = list(hook.iter_logs(tiny, identifier_type="tiny", page_size=1))
+    assert len(logs) >= 2
+
+    emu.clear_requests()
+    entries = hook.iter_timeline_entries(first, groups=["custom"], discard_hidden=True, page_size=1)
+    assert [e["group"] for e in entries] == ["custom"]
+    assert emu.requests[0].query["group"] == "custom"
+    assert emu.requests[0].query["limit"] == "1"
+
+
 def test_incident_url(hook, emu):
     incident_id = _create(hook, emu)
     incident = hook.get_incident(identifier=incident_id)["data"]

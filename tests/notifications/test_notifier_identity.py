@@ -10,21 +10,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from airflow_provider_opsgenie_incident.client import ClientSettings, OpsgenieIncidentClient, TransportError
-from airflow_provider_opsgenie_incident.client.incidents import (
-    Call,
-    Sleep,
-    Wait,
-    fingerprint_tag,
-    fit_details,
-    open_or_note,
-    open_query,
-    resolve_open,
-    run_flow,
-)
+from airflow_provider_opsgenie_incident.client.fingerprint import fingerprint_tag, open_query
+from airflow_provider_opsgenie_incident.client.flows import Call, Sleep, Wait, run_flow
+from airflow_provider_opsgenie_incident.client.incidents import open_or_note, resolve_open
+from airflow_provider_opsgenie_incident.client.validation import fit
 from airflow_provider_opsgenie_incident.emulator import Fault
 
 if TYPE_CHECKING:
-    from airflow_provider_opsgenie_incident.client.incidents import Flow
+    from airflow_provider_opsgenie_incident.client.flows import Flow
     from airflow_provider_opsgenie_incident.emulator import OpsgenieEmulator
 
 
@@ -51,7 +44,7 @@ def test_fingerprint_tag_is_readable_short_and_safe(
 
 def test_fingerprint_tag_is_stable_across_processes() -> None:
     # A fixed value: another interpreter (PYTHONHASHSEED differs) must derive the same tag.
-    code = "from airflow_provider_opsgenie_incident.client.incidents import fingerprint_tag as f;"
+    code = "from airflow_provider_opsgenie_incident.client.fingerprint import fingerprint_tag as f;"
     code += "print(f('task\\x1fetl\\x1fload', 'etl.load'))"
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert other.stdout.strip() == fingerprint_tag("task\x1fetl\x1fload", "etl.load")
@@ -70,10 +63,8 @@ def test_fingerprint_tags_differ_where_only_the_cut_part_differs() -> None:
         pytest.param({"x": "x" * 5000, "y": "y" * 5000, "z": "z"}, {"z": "z"}, id="two-long-values"),
     ],
 )
-def test_fit_details_stays_within_the_total_limit(
-    details: dict[str, str], kept_whole: dict[str, str]
-) -> None:
-    fitted = fit_details(details)
+def test_fit_cuts_details_to_the_total_limit(details: dict[str, str], kept_whole: dict[str, str]) -> None:
+    fitted = fit("create_incident", {"details": details})["details"]
     assert sum(len(k) + len(v) for k, v in fitted.items()) <= 8000
     assert set(fitted) == set(details)
     assert kept_whole.items() <= fitted.items()
@@ -219,7 +210,9 @@ _PROCESS_SCRIPT = textwrap.dedent(
     """
     import sys
     from airflow_provider_opsgenie_incident.client import ClientSettings, OpsgenieIncidentClient
-    from airflow_provider_opsgenie_incident.client.incidents import fingerprint_tag, open_or_note, run_flow
+    from airflow_provider_opsgenie_incident.client.fingerprint import fingerprint_tag
+    from airflow_provider_opsgenie_incident.client.flows import run_flow
+    from airflow_provider_opsgenie_incident.client.incidents import open_or_note
 
     url, key, number = sys.argv[1:]
     tag = fingerprint_tag("task\\x1fetl\\x1fload", "etl.load")
