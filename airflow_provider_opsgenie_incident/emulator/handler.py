@@ -308,17 +308,14 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self._send_api(response, request_id, started)
             return
         response = self._dispatch(core, ApiRequest(self.command, query, body, invalid, request_id), resolved)
-        kind = fault.kind if fault is not None else None
-        if kind == "lost_response":
-            self._reset()
-        elif fault is not None and kind == "applied_status":
-            self._send_fault(fault, request_id)
-        elif (
-            fault is not None and kind == "applied_delay" and not self._hold(fault.seconds, generation, wake)
-        ):
-            self._reset()
-        else:
+        if fault is None or fault.kind == "delay":
             self._send_api(response, request_id, started)
+        elif fault.kind == "applied_status":
+            self._send_fault(fault, request_id)
+        elif fault.kind == "applied_delay" and self._hold(fault.seconds, generation, wake):
+            self._send_api(response, request_id, started)
+        else:  # lost_response, or an applied_delay cut short by a reset: the answer never leaves
+            self._reset()
 
     def _send_fault(self, fault: Fault, request_id: str) -> None:
         canned = fault_response(fault, request_id)
