@@ -108,9 +108,14 @@ def noted(state: State | None = None) -> Callable[[OpsgenieEmulator, Target], in
     return count
 
 
-def once(state: State) -> Callable[[OpsgenieEmulator, Target], int]:
+@dataclass(frozen=True)
+class Once:
     """Count a state change that cannot show twice (an update, a delete): 1 if made, else 0."""
-    return lambda emu, target: int(state(emu, target))
+
+    state: State
+
+    def __call__(self, emu: OpsgenieEmulator, target: Target) -> int:
+        return int(self.state(emu, target))
 
 
 def _on_incident(**arguments: Any) -> Callable[[Target], dict[str, Any]]:
@@ -134,7 +139,7 @@ TABLE: dict[str, Write] = {
     ),
     "delete_incident": Write(
         arguments=_on_incident(),
-        count=once(lambda emu, target: emu.incident(target.incident_id) is None),
+        count=Once(lambda emu, target: emu.incident(target.incident_id) is None),
     ),
     "close_incident": Write(
         arguments=_on_incident(note=NOTE),
@@ -169,15 +174,15 @@ TABLE: dict[str, Write] = {
     ),
     "update_priority": Write(
         arguments=_on_incident(priority="P1"),
-        count=once(lambda emu, target: _incident(emu, target)["priority"] == "P1"),
+        count=Once(lambda emu, target: _incident(emu, target)["priority"] == "P1"),
     ),
     "update_message": Write(
         arguments=_on_incident(message=MARK),
-        count=once(lambda emu, target: _incident(emu, target)["message"] == MARK),
+        count=Once(lambda emu, target: _incident(emu, target)["message"] == MARK),
     ),
     "update_description": Write(
         arguments=_on_incident(description=MARK),
-        count=once(lambda emu, target: _incident(emu, target)["description"] == MARK),
+        count=Once(lambda emu, target: _incident(emu, target)["description"] == MARK),
     ),
     "add_timeline_entry": Write(
         arguments=lambda target: {"incident_id": target.incident_id, "content": MARK},
@@ -185,22 +190,22 @@ TABLE: dict[str, Write] = {
     ),
     "update_timeline_entry": Write(
         arguments=_on_entry(content=MARK),
-        count=once(lambda emu, target: (_entry(emu, target) or {})["description"]["name"] == MARK),
+        count=Once(lambda emu, target: (_entry(emu, target) or {})["description"]["name"] == MARK),
         entry=True,
     ),
     "delete_timeline_entry": Write(
         arguments=_on_entry(),
-        count=once(lambda emu, target: _entry(emu, target) is None),
+        count=Once(lambda emu, target: _entry(emu, target) is None),
         entry=True,
     ),
     "hide_timeline_entry": Write(
         arguments=_on_entry(),
-        count=once(lambda emu, target: (_entry(emu, target) or {})["hidden"] is True),
+        count=Once(lambda emu, target: (_entry(emu, target) or {})["hidden"] is True),
         entry=True,
     ),
     "unhide_timeline_entry": Write(
         arguments=_on_entry(),
-        count=once(lambda emu, target: (_entry(emu, target) or {})["hidden"] is False),
+        count=Once(lambda emu, target: (_entry(emu, target) or {})["hidden"] is False),
         entry="hidden",
     ),
 }
@@ -233,6 +238,23 @@ def _prepare(client: OpsgenieIncidentClient, write: Write) -> Target:
     return target
 
 
+@pytest.mark.parametrize("name", WRITES)
+def test_the_counts_see_nothing_before_the_write(name, client, emu):
+    write = TABLE[name]
+    assert write.count(emu, _prepare(client, write)) == 0
+
+
+@pytest.mark.parametrize("name", [name for name in WRITES if not name.startswith("delete_")])
+def test_the_counts_see_a_write_made_twice(name, client, emu):
+    write = TABLE[name]
+    target = _prepare(client, write)
+    for _ in range(2):
+        answer = client.call(name, write.arguments(target))
+        if ENDPOINTS[name].asynchronous:
+            client.wait_for_request(answer["requestId"], timeout=5)
+    assert write.count(emu, target) == (1 if isinstance(write.count, Once) else 2)
+
+
 def classify(succeeded: bool, typed: bool, count: int) -> str:
     """Name a cell's outcome (see the module docstring)."""
     if count >= 2:
@@ -242,6 +264,22 @@ def classify(succeeded: bool, typed: bool, count: int) -> str:
     if succeeded:
         return "pass" if count == 1 else "lost"
     return "pass" if count == 0 else "false error"
+
+
+@pytest.mark.parametrize(
+    ("succeeded", "typed", "count", "outcome"),
+    [
+        (True, False, 1, "pass"),
+        (False, True, 0, "pass"),
+        (True, False, 2, "duplicate"),
+        (False, True, 2, "duplicate"),
+        (False, True, 1, "false error"),
+        (True, False, 0, "lost"),
+        (False, False, 0, "untyped error"),
+    ],
+)
+def test_classify(succeeded, typed, count, outcome):
+    assert classify(succeeded, typed, count) == outcome
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
