@@ -184,6 +184,7 @@ class Storm:
     created_by_task: dict[str, int]
     open_by_task: dict[str, int]
     pages_by_task: dict[str, int]
+    stakeholder_notifications: int
     calls: int
     calls_by_endpoint: dict[str, int]
     max_calls_per_callback: int
@@ -201,6 +202,7 @@ class Storm:
         return (
             self.open_by_task == expected
             and self.pages_by_task == expected
+            and self.stakeholder_notifications <= self.tasks
             and not self.errors
             and not self.badly_closed_duplicates
         )
@@ -245,6 +247,7 @@ def storm(emulator: OpsgenieEmulator, workers: Workers, callbacks: int, tasks: i
         created_by_task=dict(Counter(task_of.values())),
         open_by_task=dict(Counter(task_of[i["id"]] for i in incidents if i["status"] == "open")),
         pages_by_task=dict(Counter(task_of.get(incident_id) for incident_id in emulator.paged_incidents())),
+        stakeholder_notifications=sum(page.notify_stakeholders for page in emulator.pages()),
         calls=len(requests),
         calls_by_endpoint=dict(Counter(str(request.endpoint) for request in requests).most_common()),
         max_calls_per_callback=max(Counter(request.connection for request in requests).values(), default=0),

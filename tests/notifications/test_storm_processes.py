@@ -5,7 +5,8 @@ and ten times there: twelve processes, forked as Airflow's executors fork worker
 failure notifier (with responders) for the same task at the same moment against an emulator whose
 writes take 0.2 s to apply. The benchmark reports every figure as JSON; this test holds them to
 the design's promises: no callback fails, exactly one incident stays open, responders are paged
-for exactly one incident (closing a duplicate does not take its page back), every duplicate is
+for exactly one incident (closing a duplicate does not take its page back) and stakeholders
+notified at most once, every duplicate is
 closed with exactly one note naming the kept incident, at most ``CREATED_BOUND`` incidents are
 created (the design's median target is 2; one storm may be unlucky) and at most
 ``CALLS_PER_CALLBACK`` HTTP calls are made per callback.
@@ -52,6 +53,7 @@ def test_twelve_processes_failing_one_task_page_once(record_property: Any) -> No
     per_callback = storm["calls"] / storm["callbacks"]
     figures = (
         f"created {storm['created']}, open {storm['open_by_task']}, pages {storm['pages_by_task']},"
+        f" stakeholder notifications {storm['stakeholder_notifications']},"
         f" HTTP calls per callback {per_callback:.1f} (most {storm['max_calls_per_callback']}),"
         f" calls {storm['calls_by_endpoint']}, duplicates not closed once {storm['badly_closed_duplicates']}"
     )
@@ -59,6 +61,7 @@ def test_twelve_processes_failing_one_task_page_once(record_property: Any) -> No
     assert storm["errors"] == [], figures
     assert storm["open_by_task"] == {"extract_0": 1}, figures
     assert storm["pages_by_task"] == {"extract_0": 1}, figures
+    assert storm["stakeholder_notifications"] <= 1, figures
     assert storm["badly_closed_duplicates"] == [], figures
     assert storm["created"] <= CREATED_BOUND, figures
     assert per_callback <= CALLS_PER_CALLBACK, figures
