@@ -1,7 +1,7 @@
 """Run the Opsgenie emulator as a standalone server until SIGINT or SIGTERM.
 
 ``python -m airflow_provider_opsgenie_incident.emulator [--host H] [--port P] [--api-key K]
-[--processing-delay S]`` prints ``Opsgenie emulator listening on http://H:P`` once it serves.
+[--processing-delay S] [--search-lag S]`` prints ``Opsgenie emulator listening on http://H:P`` once it serves.
 """
 
 from __future__ import annotations
@@ -38,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
         default=0.2,
         help="seconds before an accepted write is applied (default: %(default)s)",
     )
+    parser.add_argument(
+        "--search-lag",
+        type=float,
+        default=0.0,
+        help="seconds before incident search sees an applied write (default: %(default)s)",
+    )
     return parser
 
 
@@ -52,7 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     emulator = OpsgenieEmulator(
-        host=args.host, port=args.port, api_key=args.api_key, processing_delay=args.processing_delay
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        processing_delay=args.processing_delay,
+        search_lag=args.search_lag,
     )
     emulator.start()
     try:

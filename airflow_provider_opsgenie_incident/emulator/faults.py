@@ -15,6 +15,15 @@ not used up applies. Kinds:
     Apply the request (an asynchronous write is accepted), then reset the connection unanswered.
 ``malformed``
     Answer ``status`` with a non-JSON body (default an HTML 502 page) without applying.
+``applied_status``
+    Apply the request, then answer ``status`` (e.g. 504) as ``status`` does: a gateway that gave up
+    after the backend acted. ``Fault("applied_status", status=504)``.
+``applied_delay``
+    Apply the request, then hold the answer for ``seconds`` before sending it: a client with a
+    shorter read timeout gives up although the write was made.
+
+The rate limit (:meth:`OpsgenieEmulator.rate_limit`) is checked before a ``delay``, ``lost_response``
+or ``applied_*`` fault acts: a throttled request is answered 429 and not applied.
 """
 
 from __future__ import annotations
@@ -22,16 +31,18 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 from dataclasses import KW_ONLY, dataclass, field
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from airflow_provider_opsgenie_incident.emulator.clock import Clock
+
 __all__ = [
     "ACCOUNT_RATE_LIMIT_HEADERS",
+    "APPLYING_KINDS",
     "FAULT_KINDS",
     "Fault",
     "FaultKind",
@@ -41,8 +52,12 @@ __all__ = [
     "fault_response",
 ]
 
-FaultKind = Literal["status", "reset", "delay", "lost_response", "malformed"]
-FAULT_KINDS: tuple[FaultKind, ...] = ("status", "reset", "delay", "lost_response", "malformed")
+FaultKind = Literal[
+    "status", "reset", "delay", "lost_response", "malformed", "applied_status", "applied_delay"
+]
+FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
+#: The kinds that let the request through to the API (and the rate limit) before misbehaving.
+APPLYING_KINDS: frozenset[str] = frozenset({"delay", "lost_response", "applied_status", "applied_delay"})
 DEFAULT_MALFORMED_BODY = b"<html><body>502 Bad Gateway</body></html>"
 INTEGRATION_RATE_LIMIT_HEADERS = {
     "X-RateLimit-State": "THROTTLED",
@@ -62,14 +77,16 @@ RATE_LIMIT_MESSAGE = "You are making too many requests! To avoid errors, we reco
 class Fault:
     """One fault rule; see the module docstring for the kinds.
 
-    :param kind: ``"status"``, ``"reset"``, ``"delay"``, ``"lost_response"`` or ``"malformed"``.
+    :param kind: ``"status"``, ``"reset"``, ``"delay"``, ``"lost_response"``, ``"malformed"``,
+        ``"applied_status"`` or ``"applied_delay"``.
     :param times: how many matching requests it applies to; ``None`` means every one.
     :param method: only requests with this HTTP method (case-insensitive); ``None`` matches all.
     :param path: a regular expression searched in the decoded request path; ``None`` matches all.
-    :param status: the status of a ``status`` or ``malformed`` answer.
-    :param headers: extra headers of a ``status`` or ``malformed`` answer.
-    :param body: the body of a ``status`` or ``malformed`` answer: bytes, str, or a JSON value.
-    :param seconds: how long a ``delay`` fault sleeps.
+    :param status: the status of a ``status``, ``malformed`` or ``applied_status`` answer.
+    :param headers: extra headers of that answer.
+    :param body: the body of that answer: bytes, str, or a JSON value.
+    :param seconds: how long a ``delay`` fault sleeps before handling the request, or an
+        ``applied_delay`` fault after it.
 
     ``hits`` counts the requests the fault has applied to so far.
     """
@@ -139,13 +156,18 @@ class FaultSet:
 
 
 class RateLimiter:
-    """Allow at most ``limit`` requests per one-second window (no limit when ``None``).
+    """Allow at most ``limit`` requests per one-second window of ``clock`` (no limit when ``None``).
 
     A window opens with the first request after the previous one ended, so a burst right after
     ``configure`` falls in one window.
+
+    :param clock: seconds on a monotonic scale; a test passes a
+        :class:`~airflow_provider_opsgenie_incident.emulator.clock.ManualClock` to open the next
+        window without sleeping.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         self._limit: int | None = None
         self._window_start = float("-inf")
@@ -165,7 +187,7 @@ class RateLimiter:
         with self._lock:
             if self._limit is None:
                 return False
-            now = time.monotonic()
+            now = self._clock()
             if now - self._window_start >= 1.0:
                 self._window_start = now
                 self._count = 0
@@ -204,7 +226,7 @@ def _encode(body: Any) -> bytes:
 
 
 def fault_response(fault: Fault, request_id: str) -> FaultResponse:
-    """Build the answer of a ``status`` or ``malformed`` fault."""
+    """Build the answer of a ``status``, ``malformed`` or ``applied_status`` fault."""
     headers = dict(fault.headers or {})
     given = {name.lower(): name for name in headers}
     content_type = headers.pop(given["content-type"], None) if "content-type" in given else None

@@ -1,9 +1,10 @@
 """The HTTP layer: a threading server and a keep-alive request handler.
 
-For each request the handler reads the body, records the request, applies a matching fault or the
-rate limit, checks the ``GenieKey``, routes, and answers JSON with ``took`` and a fresh
-``requestId``. It never lets garbage crash the server: malformed request lines, bad
-``Content-Length``, bodies over 1 MiB (413) and unknown methods (405) all get JSON errors.
+For each request the handler reads the body, records the request (with the endpoint it addresses
+and the number of its TCP connection), applies a matching fault or the rate limit, checks the
+``GenieKey``, routes, and answers JSON with ``took`` and a fresh ``requestId``. It never lets
+garbage crash the server: malformed request lines, bad ``Content-Length``, bodies over 1 MiB (413)
+and unknown methods (405) all get JSON errors.
 """
 
 from __future__ import annotations
@@ -25,15 +26,21 @@ from airflow_provider_opsgenie_incident.emulator.api import ApiRequest, ApiRespo
 from airflow_provider_opsgenie_incident.emulator.errors import ApiError
 from airflow_provider_opsgenie_incident.emulator.faults import (
     ACCOUNT_RATE_LIMIT_HEADERS,
+    APPLYING_KINDS,
     RATE_LIMIT_MESSAGE,
     FaultSet,
     RateLimiter,
     fault_response,
 )
-from airflow_provider_opsgenie_incident.emulator.recording import RecordedRequest, RequestLog
-from airflow_provider_opsgenie_incident.emulator.routes import KNOWN_METHODS, resolve
+from airflow_provider_opsgenie_incident.emulator.recording import (
+    ConnectionCounter,
+    RecordedRequest,
+    RequestLog,
+)
+from airflow_provider_opsgenie_incident.emulator.routes import KNOWN_METHODS, Route, resolve
 
 if TYPE_CHECKING:
+    from airflow_provider_opsgenie_incident.emulator.faults import Fault
     from airflow_provider_opsgenie_incident.emulator.state import EmulatorState
 
 __all__ = ["MAX_BODY_BYTES", "Core", "EmulatorHTTPServer", "EmulatorHandler"]
@@ -53,11 +60,12 @@ class Core:
 
     state: EmulatorState
     api_key: str
+    rate: RateLimiter
     base_url: str = ""
     processing_delay: float = 0.0
     faults: FaultSet = field(default_factory=FaultSet)
-    rate: RateLimiter = field(default_factory=RateLimiter)
     log: RequestLog = field(default_factory=RequestLog)
+    connections: ConnectionCounter = field(default_factory=ConnectionCounter)
     generation: int = 0
     wake: threading.Event = field(default_factory=threading.Event)
 
@@ -70,7 +78,7 @@ class _BodyError(Exception):
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
-    """A threading HTTP server that tracks its open connections so ``stop()`` can end them."""
+    """A threading HTTP server that numbers its connections and tracks the open ones for ``stop()``."""
 
     daemon_threads = True
     block_on_close = False
@@ -80,21 +88,26 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.core = core
-        self._connections: set[socket.socket] = set()
+        self._connections: dict[socket.socket, int] = {}
         self._connections_lock = threading.Lock()
         super().__init__(address, EmulatorHandler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        """Track the connection, then serve it in a thread."""
+        """Give the connection a number, track it, then serve it in a thread."""
         with self._connections_lock:
-            self._connections.add(request)
+            self._connections[request] = self.core.connections.accept()
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:
         """Forget the connection and close it."""
         with self._connections_lock:
-            self._connections.discard(request)
+            self._connections.pop(request, None)
         super().shutdown_request(request)
+
+    def connection_number(self, request: socket.socket) -> int:
+        """Return the number given to an open connection (0 if it is not tracked)."""
+        with self._connections_lock:
+            return self._connections.get(request, 0)
 
     def close_connections(self) -> None:
         """Shut down every open connection so idle keep-alive threads finish."""
@@ -138,6 +151,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Send the access log to ``logging`` at debug level instead of stderr."""
         _log.debug("%s - " + format, self.address_string(), *args)
+
+    def setup(self) -> None:
+        """Set the connection up and remember its number for the request log."""
+        super().setup()
+        self.connection_number = self.server.connection_number(self.request)
 
     def handle_one_request(self) -> None:
         """Read and answer one request; connection errors just end the connection."""
@@ -257,18 +275,19 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             raw, body_error = None, exc
             self.close_connection = True
         body, invalid = _decode(raw)
+        resolved = _route(self.command, raw_path)
         fault = None
         throttled = False
         if body_error is None:
             fault = core.faults.take(self.command, path)
-            if fault is None or fault.kind in ("delay", "lost_response"):
+            if fault is None or fault.kind in APPLYING_KINDS:
                 throttled = core.rate.throttled()
         label = fault.kind if fault is not None else ("rate_limit" if throttled else None)
-        core.log.append(
-            RecordedRequest(
-                self.command, path, self.path, query, headers, body, label, self.client_address[1]
-            )
+        endpoint = resolved[0].name if isinstance(resolved, tuple) else None
+        recorded = RecordedRequest(
+            self.command, path, self.path, query, headers, body, label, endpoint, self.connection_number
         )
+        core.log.append(recorded)
 
         if body_error is not None:
             answer = ApiResponse(body_error.status, {"message": body_error.message})
@@ -279,34 +298,56 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                 self._reset()
                 return
             if fault.kind in ("status", "malformed"):
-                canned = fault_response(fault, request_id)
-                self._send(canned.status, canned.body, canned.content_type, canned.headers)
+                self._send_fault(fault, request_id)
                 return
-            if fault.kind == "delay":
-                wake.wait(fault.seconds)
-                if core.generation != generation:
-                    self._reset()  # the emulator was reset meanwhile: never touch the new state
-                    return
+            if fault.kind == "delay" and not self._hold(fault.seconds, generation, wake):
+                self._reset()  # the emulator was reset meanwhile: never touch the new state
+                return
         if throttled:
             response = ApiResponse(429, {"message": RATE_LIMIT_MESSAGE}, dict(ACCOUNT_RATE_LIMIT_HEADERS))
-        else:
-            request = ApiRequest(self.command, query, body, invalid, request_id)
-            response = self._dispatch(core, raw_path, request)
-        if fault is not None and fault.kind == "lost_response":
-            self._reset()
+            self._send_api(response, request_id, started)
             return
-        self._send_api(response, request_id, started)
+        response = self._dispatch(core, ApiRequest(self.command, query, body, invalid, request_id), resolved)
+        if fault is None or fault.kind == "delay":
+            self._send_api(response, request_id, started)
+        elif fault.kind == "applied_status":
+            self._send_fault(fault, request_id)
+        elif fault.kind == "applied_delay" and self._hold(fault.seconds, generation, wake):
+            self._send_api(response, request_id, started)
+        else:  # lost_response, or an applied_delay cut short by a reset: the answer never leaves
+            self._reset()
 
-    def _dispatch(self, core: Core, raw_path: str, request: ApiRequest) -> ApiResponse:
+    def _send_fault(self, fault: Fault, request_id: str) -> None:
+        canned = fault_response(fault, request_id)
+        self._send(canned.status, canned.body, canned.content_type, canned.headers)
+
+    def _hold(self, seconds: float, generation: int, wake: threading.Event) -> bool:
+        """Sleep up to ``seconds``; ``False`` when the emulator was reset or stopped meanwhile."""
+        wake.wait(seconds)
+        return self.server.core.generation == generation
+
+    def _dispatch(
+        self, core: Core, request: ApiRequest, resolved: tuple[Route, list[str]] | ApiError
+    ) -> ApiResponse:
         try:
             if request.method in KNOWN_METHODS:
                 scheme, _, key = self.headers.get("Authorization", "").strip().partition(" ")
                 if scheme.lower() != "geniekey" or key.strip() != core.api_key:
                     return ApiResponse(401, {"message": "Could not authenticate"})
-            handler, params = resolve(request.method, raw_path)
-            return handler(Context(core.state, core.base_url, core.processing_delay), request, params)
+            if isinstance(resolved, ApiError):
+                raise resolved
+            route, params = resolved
+            return route.handler(Context(core.state, core.base_url, core.processing_delay), request, params)
         except ApiError as exc:
             return ApiResponse(exc.status, {"message": exc.message}, exc.headers)
         except Exception:
-            _log.exception("The emulator failed on %s %s", request.method, raw_path)
+            _log.exception("The emulator failed on %s %s", request.method, self.path)
             return ApiResponse(500, {"message": "Internal error in the Opsgenie emulator"})
+
+
+def _route(method: str, raw_path: str) -> tuple[Route, list[str]] | ApiError:
+    """Return the route and its parameters, or the 404 / 405 to answer once authenticated."""
+    try:
+        return resolve(method, raw_path)
+    except ApiError as exc:
+        return exc

@@ -2,7 +2,8 @@
 
 - ``opsgenie_emulator_server`` (session): one running :class:`OpsgenieEmulator` for the session.
 - ``opsgenie_emulator`` (function): that server after ``reset()``: fresh state, no faults, an empty
-  request log, no rate limit and ``processing_delay`` 0.
+  request log, no pages, a zero connection count, no rate limit, ``processing_delay`` and
+  ``search_lag`` 0.
 - ``opsgenie_incident_connection`` (function): also sets ``AIRFLOW_CONN_OPSGENIE_INCIDENT_DEFAULT``
   to a JSON connection pointing at the emulator, and yields the emulator.
 """

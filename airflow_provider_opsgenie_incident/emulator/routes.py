@@ -23,8 +23,12 @@ _P = None  # a path parameter
 
 @dataclass(frozen=True)
 class Route:
-    """One endpoint: method, path pattern (``None`` marks a parameter) and handler."""
+    """One endpoint: name (as the client catalogue names it), method, path pattern, handler.
 
+    ``None`` in the pattern marks a path parameter.
+    """
+
+    name: str
     method: str
     pattern: tuple[str | None, ...]
     handler: api.Handler
@@ -34,31 +38,31 @@ _INCIDENT = ("v1", "incidents", _P)
 _ENTRIES = ("v2", "incident-timelines", _P, "entries")
 
 ROUTES: tuple[Route, ...] = (
-    Route("POST", ("v1", "incidents", "create"), api.create_incident),
-    Route("GET", ("v1", "incidents"), api.list_incidents),
-    Route("GET", ("v1", "incidents", "requests", _P), api.request_status),
-    Route("GET", _INCIDENT, api.get_incident),
-    Route("DELETE", _INCIDENT, api.delete_incident),
-    Route("POST", (*_INCIDENT, "close"), api.close_incident),
-    Route("POST", (*_INCIDENT, "resolve"), api.resolve_incident),
-    Route("POST", (*_INCIDENT, "notes"), api.add_note),
-    Route("GET", (*_INCIDENT, "notes"), api.list_notes),
-    Route("GET", (*_INCIDENT, "logs"), api.list_logs),
-    Route("POST", (*_INCIDENT, "responders"), api.add_responder),
-    Route("POST", (*_INCIDENT, "tags"), api.add_tags),
-    Route("DELETE", (*_INCIDENT, "tags"), api.remove_tags),
-    Route("POST", (*_INCIDENT, "details"), api.add_details),
-    Route("DELETE", (*_INCIDENT, "details"), api.remove_details),
-    Route("PUT", (*_INCIDENT, "priority"), api.update_priority),
-    Route("PUT", (*_INCIDENT, "message"), api.update_message),
-    Route("PUT", (*_INCIDENT, "description"), api.update_description),
-    Route("POST", _ENTRIES, tl.add_entry),
-    Route("GET", _ENTRIES, tl.list_entries),
-    Route("GET", (*_ENTRIES, _P), tl.get_entry),
-    Route("PATCH", (*_ENTRIES, _P), tl.update_entry),
-    Route("DELETE", (*_ENTRIES, _P), tl.delete_entry),
-    Route("GET", (*_ENTRIES, _P, "hide"), tl.hide_entry),
-    Route("GET", (*_ENTRIES, _P, "unhide"), tl.unhide_entry),
+    Route("create_incident", "POST", ("v1", "incidents", "create"), api.create_incident),
+    Route("list_incidents", "GET", ("v1", "incidents"), api.list_incidents),
+    Route("get_request_status", "GET", ("v1", "incidents", "requests", _P), api.request_status),
+    Route("get_incident", "GET", _INCIDENT, api.get_incident),
+    Route("delete_incident", "DELETE", _INCIDENT, api.delete_incident),
+    Route("close_incident", "POST", (*_INCIDENT, "close"), api.close_incident),
+    Route("resolve_incident", "POST", (*_INCIDENT, "resolve"), api.resolve_incident),
+    Route("add_note", "POST", (*_INCIDENT, "notes"), api.add_note),
+    Route("list_notes", "GET", (*_INCIDENT, "notes"), api.list_notes),
+    Route("list_logs", "GET", (*_INCIDENT, "logs"), api.list_logs),
+    Route("add_responder", "POST", (*_INCIDENT, "responders"), api.add_responder),
+    Route("add_tags", "POST", (*_INCIDENT, "tags"), api.add_tags),
+    Route("remove_tags", "DELETE", (*_INCIDENT, "tags"), api.remove_tags),
+    Route("add_details", "POST", (*_INCIDENT, "details"), api.add_details),
+    Route("remove_details", "DELETE", (*_INCIDENT, "details"), api.remove_details),
+    Route("update_priority", "PUT", (*_INCIDENT, "priority"), api.update_priority),
+    Route("update_message", "PUT", (*_INCIDENT, "message"), api.update_message),
+    Route("update_description", "PUT", (*_INCIDENT, "description"), api.update_description),
+    Route("add_timeline_entry", "POST", _ENTRIES, tl.add_entry),
+    Route("list_timeline_entries", "GET", _ENTRIES, tl.list_entries),
+    Route("get_timeline_entry", "GET", (*_ENTRIES, _P), tl.get_entry),
+    Route("update_timeline_entry", "PATCH", (*_ENTRIES, _P), tl.update_entry),
+    Route("delete_timeline_entry", "DELETE", (*_ENTRIES, _P), tl.delete_entry),
+    Route("hide_timeline_entry", "GET", (*_ENTRIES, _P, "hide"), tl.hide_entry),
+    Route("unhide_timeline_entry", "GET", (*_ENTRIES, _P, "unhide"), tl.unhide_entry),
 )
 
 
@@ -77,8 +81,8 @@ def _match(pattern: tuple[str | None, ...], segments: list[str]) -> list[str] | 
     return params
 
 
-def resolve(method: str, raw_path: str) -> tuple[api.Handler, list[str]]:
-    """Return the handler and decoded parameters for a request; raise 404 or 405 otherwise."""
+def resolve(method: str, raw_path: str) -> tuple[Route, list[str]]:
+    """Return the route and decoded parameters for a request; raise 404 or 405 otherwise."""
     if method not in KNOWN_METHODS:
         raise ApiError(405, f"Method [{method}] is not allowed", {"Allow": ", ".join(sorted(KNOWN_METHODS))})
     allowed: set[str] = set()
@@ -89,7 +93,7 @@ def resolve(method: str, raw_path: str) -> tuple[api.Handler, list[str]]:
             if params is None:
                 continue
             if route.method == method:
-                return route.handler, params
+                return route, params
             allowed.add(route.method)
     if allowed:
         raise ApiError(405, f"Method [{method}] is not allowed here", {"Allow": ", ".join(sorted(allowed))})

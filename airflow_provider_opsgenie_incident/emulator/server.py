@@ -2,27 +2,41 @@
 
 It serves every endpoint of the Incident API (v1) and the Incident Timeline API (v2) with the
 documented shapes, validation and status codes, applies writes asynchronously after
-``processing_delay`` seconds, and injects faults on demand::
+``processing_delay`` seconds, lets search trail the writes by ``search_lag`` seconds, and injects
+faults on demand::
 
     with OpsgenieEmulator() as emu:
         emu.add_fault(Fault("status", status=503, path=r"/create$"))
+        emu.add_fault(Fault("applied_status", status=504, path=r"/notes$"))  # applied, then a 504
+        emu.search_lag = 2.0  # a search finds an incident 2 s after it was created
         ...  # point a client at emu.url with the key emu.api_key
         assert emu.incidents()[0]["status"] == "open"
+        assert len(emu.paged_incidents()) == 1  # responders were paged for one incident
+        assert emu.request_counts()["create_incident"] == 1
+        assert emu.connections_accepted == 1  # every call on one keep-alive connection
+
+Pass ``clock=ManualClock()`` to drive the rate limit's windows and the search lag by
+``clock.advance(seconds)`` instead of waiting.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_opsgenie_incident.emulator.faults import RateLimiter
 from airflow_provider_opsgenie_incident.emulator.handler import Core, EmulatorHTTPServer
 from airflow_provider_opsgenie_incident.emulator.state import EmulatorState
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import TracebackType
 
+    from airflow_provider_opsgenie_incident.emulator.clock import Clock
     from airflow_provider_opsgenie_incident.emulator.faults import Fault
-    from airflow_provider_opsgenie_incident.emulator.recording import RecordedRequest
+    from airflow_provider_opsgenie_incident.emulator.recording import Page, RecordedRequest
 
 __all__ = ["OpsgenieEmulator"]
 
@@ -34,6 +48,12 @@ class OpsgenieEmulator:
     :param port: the port; 0 picks a free one.
     :param api_key: the ``GenieKey`` every request must carry.
     :param processing_delay: seconds before an accepted write is applied (0: before the 202).
+    :param search_lag: seconds before incident search sees a write that was applied (see
+        :mod:`~airflow_provider_opsgenie_incident.emulator.search`).
+    :param clock: the monotonic clock of the rate limit and the search lag (default
+        :func:`time.monotonic`); a
+        :class:`~airflow_provider_opsgenie_incident.emulator.clock.ManualClock` makes them
+        move only when the test says so.
     """
 
     DEFAULT_API_KEY = "emulator-key"
@@ -44,10 +64,19 @@ class OpsgenieEmulator:
         port: int = 0,
         api_key: str = DEFAULT_API_KEY,
         processing_delay: float = 0.0,
+        search_lag: float = 0.0,
+        clock: Clock = time.monotonic,
     ) -> None:
         self.host = host
         self._port = port
-        self._core = Core(state=EmulatorState(), api_key=api_key, processing_delay=processing_delay)
+        self.clock = clock
+        self._core = Core(
+            state=EmulatorState(clock=clock),
+            api_key=api_key,
+            rate=RateLimiter(clock),
+            processing_delay=processing_delay,
+        )
+        self.search_lag = search_lag
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -131,14 +160,31 @@ class OpsgenieEmulator:
             raise ValueError("processing_delay must not be negative")
         self._core.processing_delay = float(seconds)
 
+    @property
+    def search_lag(self) -> float:
+        """Seconds between a write being applied and incident search seeing it."""
+        with self._core.state.lock:
+            return self._core.state.search.lag
+
+    @search_lag.setter
+    def search_lag(self, seconds: float) -> None:
+        with self._core.state.lock:
+            self._core.state.search.lag = seconds
+
     def reset(self) -> None:
-        """Return to a fresh state: no data, faults, rate limit or recorded requests; no delay."""
+        """Return to a fresh state (the clock stays as it is).
+
+        No data, faults, rate limit, pages, recorded requests or connection count; no processing
+        delay and no search lag.
+        """
         self._wake_sleepers()
         self._core.state.reset()
         self._core.faults.clear()
         self._core.rate.configure(None)
         self._core.log.clear()
+        self._core.connections.clear()
         self._core.processing_delay = 0.0
+        self.search_lag = 0.0
 
     def _wake_sleepers(self) -> None:
         """End ``delay`` faults in progress; their requests are dropped, not applied."""
@@ -157,6 +203,36 @@ class OpsgenieEmulator:
     def clear_requests(self) -> None:
         """Forget the recorded requests."""
         self._core.log.clear()
+
+    def request_counts(self, by: str | Callable[[RecordedRequest], Any] = "endpoint") -> Counter[Any]:
+        """Count the recorded requests by a field of :class:`RecordedRequest` or by a function of one.
+
+        ``request_counts()`` counts by endpoint (``{"create_incident": 1, "add_note": 2, ...}``);
+        ``request_counts("connection")`` by TCP connection; a caller's own marker, such as a
+        header its client sends, with ``request_counts(lambda r: r.headers.get("x-worker"))``.
+        """
+        key = by if callable(by) else (lambda request: getattr(request, by))
+        return Counter(key(request) for request in self._core.log.snapshot())
+
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted since the emulator started or was last ``reset()``."""
+        return self._core.connections.accepted
+
+    # -- pages -------------------------------------------------------------------------------
+
+    def pages(self) -> list[Page]:
+        """Return every time an incident was routed to responders or notified stakeholders, in order.
+
+        A create with ``responders`` or ``notifyStakeholders`` is one page; so is an
+        ``add_responder`` that adds someone the incident did not have. Deleting or closing the
+        incident takes nothing back.
+        """
+        return self._core.state.pages()
+
+    def paged_incidents(self) -> list[str]:
+        """Return the ids of the incidents that ever had responders, in the order they were paged."""
+        return list(dict.fromkeys(page.incident_id for page in self.pages() if page.responders))
 
     # -- state inspection ------------------------------------------------------------------
 

@@ -14,15 +14,20 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_opsgenie_incident.emulator.clock import format_ms, now_ms
 from airflow_provider_opsgenie_incident.emulator.processing import AsyncProcessor
+from airflow_provider_opsgenie_incident.emulator.recording import Page
+from airflow_provider_opsgenie_incident.emulator.search import SearchIndex
 from airflow_provider_opsgenie_incident.emulator.timeline import TimelineStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+
+    from airflow_provider_opsgenie_incident.emulator.clock import Clock
 
 __all__ = ["ACTIONS", "EmulatorState"]
 
@@ -60,13 +65,18 @@ def _sort_key(field: str) -> Callable[[Incident], tuple[Any, ...]]:
 
 
 class EmulatorState:
-    """All mutable emulator data, behind one lock."""
+    """All mutable emulator data, behind one lock.
 
-    def __init__(self, base_url: str = "http://127.0.0.1") -> None:
+    :param base_url: the emulator's URL, for the incidents' links.
+    :param clock: the monotonic clock of the search lag.
+    """
+
+    def __init__(self, base_url: str = "http://127.0.0.1", clock: Clock = time.monotonic) -> None:
         self.lock = threading.RLock()
         self.base_url = base_url
         self.integration_id = str(uuid.uuid4())
         self.timeline = TimelineStore(self.lock)
+        self.search = SearchIndex(clock)
         self.processor = AsyncProcessor(self.lock, self._process)
         self._actions: dict[str, Callable[[Incident, Mapping[str, Any]], Outcome]] = {
             "Close": self._close,
@@ -93,7 +103,9 @@ class EmulatorState:
         self._requests: dict[str, dict[str, Any] | None] = {}
         self._offset_seq = 0
         self._last_ms = 0
+        self._pages: list[Page] = []
         self.timeline.clear()
+        self.search.clear()
 
     def reset(self) -> None:
         """Forget everything, including writes still waiting to be applied."""
@@ -125,6 +137,7 @@ class EmulatorState:
     def _process(self, request_id: str, action: str, params: dict[str, Any]) -> None:
         if request_id not in self._requests:
             return  # the state was reset while the write waited
+        before: Incident | None = None
         if action == "Create":
             outcome = self._create(params)
         else:
@@ -132,8 +145,11 @@ class EmulatorState:
             if incident is None:
                 outcome = (False, "Incident does not exist", "")
             else:
+                before = copy.deepcopy(incident) if self.search.lag else None
                 outcome = self._actions[action](incident, params)
         success, status, incident_id = outcome
+        if success:
+            self.search.record(incident_id, before, self._incidents.get(incident_id))
         self._requests[request_id] = {
             "success": success,
             "action": action,
@@ -164,13 +180,19 @@ class EmulatorState:
     def list_incidents(
         self, predicate: Callable[[Incident], bool], *, sort: str, order: str, offset: int, limit: int
     ) -> tuple[list[Incident], int]:
-        """Return one page of matching incidents and the number of matches."""
+        """Return one page of matching incidents as search sees them, and the number of matches."""
         if sort not in _SORT_FIELDS:
             raise ValueError(f"unknown sort field {sort!r}")
         with self.lock:
-            matched = [incident for incident in self._incidents.values() if predicate(incident)]
+            visible = self.search.view(self._incidents.values())
+            matched = [incident for incident in visible if predicate(incident)]
             matched.sort(key=_sort_key(sort), reverse=order == "desc")
             return copy.deepcopy(matched[offset : offset + limit]), len(matched)
+
+    def pages(self) -> list[Page]:
+        """Return every page recorded so far, oldest first."""
+        with self.lock:
+            return list(self._pages)
 
     def items(self, kind: str, identifier: str, identifier_type: str = "id") -> list[dict[str, Any]] | None:
         """Return copies of an incident's ``notes`` or ``logs``, oldest first (``None``: no incident)."""
@@ -241,6 +263,12 @@ class EmulatorState:
             }
         )
 
+    def _page(self, incident: Incident, action: str, responders: list[dict[str, Any]], notify: bool) -> None:
+        if responders or notify:
+            at = format_ms(self._tick())
+            paged = tuple(copy.deepcopy(responders))
+            self._pages.append(Page(incident["id"], incident["tinyId"], action, paged, notify, at))
+
     def _done(self, incident: Incident, params: Mapping[str, Any], log: str, status: str) -> Outcome:
         """Log the action, add its note, bump ``updatedAt``; return a success outcome."""
         self._log(incident, log)
@@ -291,6 +319,7 @@ class EmulatorState:
         self.timeline.add_system(incident_id, "IncidentCreated", "Incident created", created)
         self._log(incident, "Incident created via API")
         self._note(incident, params.get("note"))
+        self._page(incident, "Create", incident["responders"], incident["notifyStakeholders"])
         return True, "Created incident", incident_id
 
     def _close(self, incident: Incident, params: Mapping[str, Any]) -> Outcome:
@@ -318,9 +347,12 @@ class EmulatorState:
         return self._done(incident, params, "Note added via API", "Added note")
 
     def _add_responder(self, incident: Incident, params: Mapping[str, Any]) -> Outcome:
+        added: list[dict[str, Any]] = []
         for responder in params["responder"]:
             if responder not in incident["responders"]:
                 incident["responders"].append(dict(responder))
+                added.append(dict(responder))
+        self._page(incident, "AddResponder", added, False)
         return self._done(incident, params, "Responders added via API", "Added responder")
 
     def _add_tags(self, incident: Incident, params: Mapping[str, Any]) -> Outcome:

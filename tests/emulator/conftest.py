@@ -13,10 +13,10 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 
+from airflow_provider_opsgenie_incident.emulator import ManualClock, OpsgenieEmulator
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
-
-    from airflow_provider_opsgenie_incident.emulator import OpsgenieEmulator
 
 
 class Response:
@@ -113,3 +113,24 @@ def make_client(opsgenie_emulator: OpsgenieEmulator) -> Iterator[Any]:
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """Return a clock that moves only on ``advance()``."""
+    return ManualClock()
+
+
+@pytest.fixture
+def clocked_emulator(clock: ManualClock) -> Iterator[OpsgenieEmulator]:
+    """Serve an emulator of its own whose rate limit and search lag follow ``clock``."""
+    with OpsgenieEmulator(clock=clock) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def clocked_api(clocked_emulator: OpsgenieEmulator) -> Iterator[Client]:
+    """Return a keep-alive client of ``clocked_emulator``."""
+    client = Client(clocked_emulator)
+    yield client
+    client.close()

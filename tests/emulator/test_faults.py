@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from airflow_provider_opsgenie_incident.emulator import Fault
+from airflow_provider_opsgenie_incident.emulator import Fault, ManualClock
 
 CREATE = "/v1/incidents/create"
 CONNECTION_DROPPED = (ConnectionError, http.client.RemoteDisconnected, http.client.BadStatusLine)
@@ -211,9 +211,117 @@ def test_rate_limit(api, opsgenie_emulator):
     assert api.call("GET", "/v1/incidents", query={"query": ""}).status == 200
 
 
-def test_rate_limit_window_reopens_after_a_second(api, opsgenie_emulator):
-    opsgenie_emulator.rate_limit(1)
-    assert api.call("GET", "/v1/incidents", query={"query": ""}).status == 200
-    assert api.call("GET", "/v1/incidents", query={"query": ""}).status == 429
-    time.sleep(1.0)
-    assert api.call("GET", "/v1/incidents", query={"query": ""}).status == 200
+def test_rate_limit_window_reopens_after_a_second_of_its_clock(clocked_emulator, clocked_api, clock):
+    clocked_emulator.rate_limit(1)
+
+    def status() -> int:
+        return clocked_api.call("GET", "/v1/incidents", query={"query": ""}).status
+
+    assert [status(), status()] == [200, 429]
+    clock.advance(0.999)
+    assert status() == 429
+    clock.advance(0.001)
+    assert [status(), status()] == [200, 429]
+
+
+def test_manual_clock():
+    clock = ManualClock(5.0)
+    assert clock() == 5.0
+    clock.advance(0.25)
+    assert clock() == 5.25
+    assert repr(clock) == "ManualClock(5.25)"
+    with pytest.raises(ValueError, match="back"):
+        clock.advance(-1)
+
+
+# -- faults after the write was applied -----------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_applied_status_applies_the_write_then_answers_the_error(api, opsgenie_emulator, status):
+    fault = opsgenie_emulator.add_fault(Fault("applied_status", status=status, path="create"))
+    response = api.call("POST", CREATE, {"message": "applied, then a gateway error"})
+    assert response.status == status
+    assert set(response.json) == {"message", "took", "requestId"}
+    assert [incident["message"] for incident in opsgenie_emulator.incidents()] == [
+        "applied, then a gateway error"
+    ]
+    assert opsgenie_emulator.requests[-1].fault == "applied_status"
+    assert fault.hits == 1
+    assert api.call("POST", CREATE, {"message": "second"}).status == 202
+
+
+def test_applied_status_with_an_html_body_applies_a_timeline_entry(api, opsgenie_emulator):
+    incident = api.create()
+    entries = f"/v2/incident-timelines/{incident['id']}/entries"
+    page = "<html><body>504 Gateway Time-out</body></html>"
+    opsgenie_emulator.add_fault(
+        Fault("applied_status", status=504, body=page, headers={"Content-Type": "text/html"}, path="entries$")
+    )
+    response = api.call("POST", entries, {"description": {"content": "deploy started"}})
+    assert (response.status, response.raw, response.headers["content-type"]) == (
+        504,
+        page.encode(),
+        "text/html",
+    )
+    custom = [entry for entry in opsgenie_emulator.timeline(incident["id"]) if entry["group"] == "custom"]
+    assert [entry["description"]["name"] for entry in custom] == ["deploy started"]
+
+
+def test_applied_status_does_not_apply_a_refused_write(api, opsgenie_emulator):
+    opsgenie_emulator.add_fault(Fault("applied_status", status=504))
+    assert api.call("POST", CREATE, {"message": ""}).status == 504
+    assert opsgenie_emulator.incidents() == []
+
+
+def test_applied_delay_applies_then_answers_late(opsgenie_emulator, make_client):
+    opsgenie_emulator.add_fault(Fault("applied_delay", seconds=0.4, method="POST"))
+    impatient = make_client()
+    impatient.conn.timeout = 0.1
+    started = time.perf_counter()
+    with pytest.raises(TimeoutError):
+        impatient.call("POST", CREATE, {"message": "applied before the timeout"})
+    assert time.perf_counter() - started < 0.35
+    assert [incident["message"] for incident in opsgenie_emulator.incidents()] == [
+        "applied before the timeout"
+    ]
+
+    opsgenie_emulator.add_fault(Fault("applied_delay", seconds=0.2, method="POST"))
+    started = time.perf_counter()
+    response = make_client().call("POST", CREATE, {"message": "late but answered"})
+    assert time.perf_counter() - started >= 0.2
+    assert response.status == 202
+    assert len(opsgenie_emulator.incidents()) == 2
+    assert [r.fault for r in opsgenie_emulator.requests] == ["applied_delay", "applied_delay"]
+
+
+def test_reset_during_an_applied_delay_drops_the_answer(opsgenie_emulator, make_client):
+    opsgenie_emulator.add_fault(Fault("applied_delay", seconds=5))
+    client = make_client()
+    outcome: list[object] = []
+
+    def send() -> None:
+        try:
+            outcome.append(client.call("POST", CREATE, {"message": "m"}))
+        except Exception as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    while not opsgenie_emulator.incidents():
+        time.sleep(0.005)
+    started = time.perf_counter()
+    opsgenie_emulator.reset()
+    thread.join(timeout=2)
+    assert time.perf_counter() - started < 1
+    assert isinstance(outcome[0], CONNECTION_DROPPED)
+
+
+@pytest.mark.parametrize("kind", ["applied_status", "applied_delay", "lost_response"])
+def test_the_rate_limit_comes_before_an_applying_fault(api, opsgenie_emulator, kind):
+    opsgenie_emulator.rate_limit(0)
+    opsgenie_emulator.add_fault(Fault(kind, status=504, method="POST"))
+    response = api.call("POST", CREATE, {"message": "m"})
+    assert response.status == 429
+    assert opsgenie_emulator.incidents() == []
+    assert opsgenie_emulator.requests[-1].fault == kind
