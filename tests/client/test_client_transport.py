@@ -109,16 +109,6 @@ def test_a_reset_connection_is_replaced_once(client, emu):
     assert _pool(client).num_connections == 2
 
 
-@pytest.mark.asyncio
-async def test_async_calls_reuse_one_connection(settings, emu):
-    async with AsyncOpsgenieIncidentClient(settings) as client:
-        for _ in range(5):
-            await client.list_incidents(query="status:open")
-        assert len(client._client._transport._pool.connections) == 1
-        timeout = client._client.timeout
-        assert (timeout.connect, timeout.read) == (settings.connect_timeout, settings.read_timeout)
-
-
 @contextlib.contextmanager
 def _unaccepting_server():
     """A loopback port whose accept queue is full, so a new connect hangs until its timeout."""
