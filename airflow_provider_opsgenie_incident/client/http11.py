@@ -10,10 +10,15 @@ says whether the request may have reached the server.
 from __future__ import annotations
 
 import asyncio
+import re
 import zlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 __all__ = ["ExchangeError", "Headers", "Http11Connection"]
+
+# Header fields as RFC 9110 names them (token ":" value), one per line; no obsolete line folding.
+_FIELDS = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*(?:\r\n[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*)*")
 
 _MAX_HEAD = 64 * 1024
 _MAX_BODY = 32 * 1024 * 1024
@@ -33,18 +38,50 @@ class ExchangeError(Exception):
         self.request_sent = request_sent
 
 
-class Headers(dict[str, str]):
-    """Response headers, looked up case-insensitively (names are stored in lower case)."""
+class Headers(Mapping[str, str]):
+    """
+    Response headers, looked up case-insensitively; a repeated field's values are joined by ``, ``.
+
+    They are split into fields on the first look-up: a poll reads none of them.
+    """
+
+    __slots__ = ("_fields", "_map")
+
+    def __init__(self, fields: str = "") -> None:
+        self._fields = fields
+        self._map: dict[str, str] | None = None
+
+    def _fields_map(self) -> dict[str, str]:
+        if self._map is None:
+            self._map = {}
+            for line in self._fields.split("\r\n") if self._fields else ():
+                name, _, value = line.partition(":")
+                name, value = name.lower(), value.strip()
+                self._map[name] = f"{self._map[name]}, {value}" if name in self._map else value
+        return self._map
 
     def get(self, key: str, default: Any = None) -> Any:
         """Return the header's value, else ``default``."""
-        return super().get(key.lower(), default)
+        return self._fields_map().get(key.lower(), default)
 
     def __getitem__(self, key: str) -> str:
-        return super().__getitem__(key.lower())
+        return self._fields_map()[key.lower()]
 
-    def __contains__(self, key: object) -> bool:
-        return super().__contains__(key.lower() if isinstance(key, str) else key)
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields_map())
+
+    def __len__(self) -> int:
+        return len(self._fields_map())
+
+
+def _field(lower: str, name: str) -> str:
+    """Return the value of the first field ``name`` in ``lower`` (the lower-cased head), else ''."""
+    start = lower.find(f"\r\n{name}:")
+    if start < 0:
+        return ""
+    start += len(name) + 3
+    end = lower.find("\r\n", start)
+    return lower[start : end if end >= 0 else None].strip()
 
 
 class Http11Connection(asyncio.Protocol):
@@ -61,6 +98,7 @@ class Http11Connection(asyncio.Protocol):
         self._head: tuple[int, Headers] | None = None
         self._length: int | None = None  # the body's length; None: chunked or until the close
         self._chunked = False
+        self._encoding = ""
         self._body = bytearray()
         self._received = False
         self._head_only = False
@@ -151,9 +189,8 @@ class Http11Connection(asyncio.Protocol):
     def _complete(self, body: bytes) -> None:
         assert self._head is not None
         status, headers = self._head
-        encoding = headers.get("content-encoding")
-        if encoding and encoding != "identity":
-            body = _decode(body, encoding)
+        if self._encoding and self._encoding != "identity":
+            body = _decode(body, self._encoding)
         self._head = None
         self._body = bytearray()
         if self._timer is not None:
@@ -200,30 +237,26 @@ class Http11Connection(asyncio.Protocol):
             raise ExchangeError("RemoteProtocolError", "malformed status line", request_sent=True)
         if 100 <= status < 200:
             return False
-        headers = Headers()
-        for line in fields.split("\r\n") if fields else ():
-            name, colon, value = line.partition(":")
-            if not colon:
-                raise ExchangeError("RemoteProtocolError", "malformed header", request_sent=True)
-            name = name.strip().lower()
-            value = value.strip()
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        connection = headers.get("connection", "").lower()
+        if fields and not _FIELDS.fullmatch(fields):
+            raise ExchangeError("RemoteProtocolError", "malformed header", request_sent=True)
+        lower = "\r\n" + fields.lower()
+        connection = _field(lower, "connection")
         if "close" in connection or (version == "HTTP/1.0" and "keep-alive" not in connection):
             self.reusable = False
-        self._chunked = not self._head_only and "chunked" in headers.get("transfer-encoding", "").lower()
+        self._chunked = not self._head_only and "chunked" in _field(lower, "transfer-encoding")
+        self._encoding = _field(lower, "content-encoding")
         self._length = None
         if status in (204, 304) or self._head_only:
             self._length = 0
         elif not self._chunked:
-            length = headers.get("content-length")
-            if length is None:
+            length = _field(lower, "content-length")
+            if not length:
                 self.reusable = False  # the body ends with the connection
             elif not length.isdigit() or int(length) > _MAX_BODY:
                 raise ExchangeError("RemoteProtocolError", "bad Content-Length", request_sent=True)
             else:
                 self._length = int(length)
-        self._head = (status, headers)
+        self._head = (status, Headers(fields))
         return True
 
     def _parse_chunks(self) -> None:
