@@ -16,12 +16,17 @@ import json
 import logging
 import os
 import ssl
+import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from airflow_provider_opsgenie_incident.client.async_http import AsyncHttp11Pool
-from airflow_provider_opsgenie_incident.client.errors import NotFoundError, TransportError
+from airflow_provider_opsgenie_incident.client.errors import (
+    NotFoundError,
+    OpsgenieIncidentError,
+    TransportError,
+)
 from airflow_provider_opsgenie_incident.client.http11 import ExchangeError
 from airflow_provider_opsgenie_incident.client.methods import IncidentApiMethods
 from airflow_provider_opsgenie_incident.client.protocol import (
@@ -34,6 +39,8 @@ from airflow_provider_opsgenie_incident.client.retry import async_retrying
 from airflow_provider_opsgenie_incident.client.waiting import RequestWait
 
 if TYPE_CHECKING:
+    from tenacity import RetryCallState
+
     from airflow_provider_opsgenie_incident.client.settings import ClientSettings
 
 __all__ = ["AsyncOpsgenieIncidentClient"]
@@ -116,10 +123,36 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
 
     async def call(self, endpoint: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
-        prepared = prepare(endpoint, arguments)
+        return await self.send(prepare(endpoint, arguments))
+
+    async def send(self, prepared: PreparedRequest) -> dict[str, Any]:
+        """
+        Send a request built once by :func:`~airflow_provider_opsgenie_incident.client.protocol.prepare`.
+
+        For a call repeated unchanged, such as a trigger's poll; retried like :meth:`call`.
+        """
+        started = time.monotonic()
+        try:
+            return await self._send(prepared)
+        except OpsgenieIncidentError as error:
+            first_failure = error
+        # Entering tenacity costs a third of a poll's CPU, so the first attempt runs before it, and
+        # only a failure enters the policy, which decides on it as its first attempt: replayed, with
+        # the policy's clock set back to when it started, so attempts and time budget are the same.
+        replay = [first_failure]
+
+        async def attempt(prepared: PreparedRequest) -> dict[str, Any]:
+            if replay:
+                raise replay.pop()
+            return await self._send(prepared)
+
+        def from_the_first_attempt(retry_state: RetryCallState) -> None:
+            if retry_state.attempt_number == 1:
+                retry_state.start_time = started
+
         # A copy per call: concurrent coroutines on one thread would otherwise share tenacity's state.
-        policy = self._retrying[prepared.endpoint.idempotent].copy()
-        return await policy(self._send, prepared)
+        policy = self._retrying[prepared.endpoint.idempotent].copy(before=from_the_first_attempt)
+        return await policy(attempt, prepared)
 
     async def _send(self, prepared: PreparedRequest) -> dict[str, Any]:
         """Make one HTTP exchange; the only place this client touches the network."""

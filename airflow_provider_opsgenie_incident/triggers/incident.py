@@ -38,6 +38,7 @@ from airflow_provider_opsgenie_incident.client.errors import (
     OpsgenieIncidentError,
     WaitTimeoutError,
 )
+from airflow_provider_opsgenie_incident.client.protocol import prepare
 from airflow_provider_opsgenie_incident.client.waiting import RequestWait
 from airflow_provider_opsgenie_incident.hooks.incident import OpsgenieIncidentHook
 
@@ -185,9 +186,11 @@ class OpsgenieIncidentRequestTrigger(_OpsgenieIncidentPollTrigger):
             self.request_id, timeout=max(self._remaining(), 0.0), max_interval=self.max_interval
         )
 
+        poll = prepare("get_request_status", {"request_id": self.request_id})
+
         async def poke(client: AsyncOpsgenieIncidentClient) -> dict[str, Any] | None:
             try:
-                response: dict[str, Any] | None = await client.get_request_status(request_id=self.request_id)
+                response: dict[str, Any] | None = await client.send(poll)
             except NotFoundError:
                 response = None  # not processed yet
             return wait.outcome(response)
@@ -238,10 +241,12 @@ class OpsgenieIncidentStatusTrigger(_OpsgenieIncidentPollTrigger):
     async def _wait(self, lease: _ClientLease) -> dict[str, Any]:
         last_status: list[str | None] = [None]
 
+        poll = prepare(
+            "get_incident", {"identifier": self.identifier, "identifier_type": self.identifier_type}
+        )
+
         async def poke(client: AsyncOpsgenieIncidentClient) -> dict[str, Any] | None:
-            response = await client.get_incident(
-                identifier=self.identifier, identifier_type=self.identifier_type
-            )
+            response = await client.send(poll)
             incident: dict[str, Any] = response.get("data") or {}
             last_status[0] = incident.get("status")
             return {"incident": incident} if last_status[0] in self.statuses else None

@@ -448,3 +448,44 @@ async def test_not_found_keeps_its_type(settings, emu):
     async with AsyncOpsgenieIncidentClient(settings) as client:
         with pytest.raises(NotFoundError):
             await client.get_incident(identifier="nope")
+
+
+# -- the retry policy around the first attempt ---------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_the_time_budget_counts_from_the_first_attempt(make_settings, emu):
+    # Each attempt times out after 0.3 s. Counted from the first attempt's start, a third attempt
+    # would start after ~0.6 s, past the 0.5 s budget; counted from the first failure, it would not.
+    emu.add_fault(Fault("delay", seconds=2, times=None))
+    settings = make_settings(
+        read_timeout=0.3,
+        retry=RetrySettings(total_timeout=0.5, max_attempts=10, backoff_initial=0.01, backoff_max=0.01),
+    )
+    async with AsyncOpsgenieIncidentClient(settings) as client:
+        with pytest.raises(TransportError, match="ReadTimeout"):
+            await client.get_incident(identifier="x")
+    assert len(emu.requests) == 2
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("attempts", "expected"), [(1, 1), (3, 3)])
+async def test_the_first_attempt_is_one_of_max_attempts(attempts, expected, make_settings, emu):
+    emu.add_fault(Fault("status", status=503, times=None))
+    settings = make_settings(retry=RetrySettings(max_attempts=attempts, backoff_initial=0.01))
+    async with AsyncOpsgenieIncidentClient(settings) as client:
+        with pytest.raises(ServerError):
+            await client.list_incidents(**LIST)
+    assert len(emu.requests) == expected
+
+
+@pytest.mark.asyncio
+async def test_a_prepared_request_is_sent_under_the_same_policy(settings, emu):
+    from airflow_provider_opsgenie_incident.client.protocol import prepare
+
+    poll = prepare("list_incidents", LIST)
+    emu.add_fault(Fault("status", status=429, headers={"Retry-After": "0"}))
+    async with AsyncOpsgenieIncidentClient(settings) as client:
+        assert (await client.send(poll))["data"] == []
+        assert (await client.send(poll))["data"] == []
+    assert [r.fault for r in emu.requests] == ["status", None, None]
