@@ -164,6 +164,9 @@ class AsyncHttp11Pool:
                 getattr(error, "reason", None) or getattr(error, "strerror", None) or type(error).__name__
             )
             raise ExchangeError("ConnectError", str(detail), request_sent=False) from None
+        except BaseException:  # cancelled while connecting: nothing may stay open
+            connection.close()
+            raise
         self.connections_opened += 1
         return connection
 

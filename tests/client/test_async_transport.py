@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
+import re
 import time
+import zlib
 from typing import TYPE_CHECKING
 
 import pytest
@@ -150,7 +152,8 @@ async def _canned_server(answers: list[list[bytes]]) -> AsyncIterator[str]:
     heads: list[bytes] = []
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+        # Cancelled at the end of the test, when the client keeps its connection open: not an error.
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             for pieces in answers:
                 heads.append(await reader.readuntil(b"\r\n\r\n"))
                 for piece in pieces:
@@ -309,3 +312,74 @@ async def test_a_prepared_request_is_sent_under_the_same_policy(settings, emu):
         assert (await client.send(poll))["data"] == []
         assert (await client.send(poll))["data"] == []
     assert [r.fault for r in emu.requests] == ["status", None, None]
+
+
+# -- parsing details -----------------------------------------------------------------------------
+
+
+def test_headers_are_case_insensitive_and_join_repeated_fields():
+    from airflow_provider_opsgenie_incident.client.http11 import Headers
+
+    headers = Headers("Retry-After: 3\r\nX-Tag: a\r\nx-tag:  b ")
+    assert headers["retry-after"] == headers.get("RETRY-AFTER") == "3"
+    assert headers["X-TAG"] == "a, b"
+    assert headers.get("missing", "none") == "none"
+    assert sorted(headers) == ["retry-after", "x-tag"]
+    assert len(headers) == 2
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("compress", "encoding"),
+    [
+        (zlib.compress, "deflate"),
+        (lambda data: zlib.compress(data)[2:-4], "deflate"),
+        (gzip.compress, "gzip"),
+    ],
+    ids=["zlib-deflate", "raw-deflate", "gzip"],
+)
+async def test_content_codings_are_decoded(compress, encoding):
+    body = compress(b'{"a":"bc"}')
+    answer = b"HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Length: %d\r\n\r\n" % (
+        encoding.encode(),
+        len(body),
+    )
+    async with _canned_server([[answer + body]]) as url:
+        pool = _pool_for(url)
+        assert (await pool.request("GET", "/x"))[2] == b'{"a":"bc"}'
+        await pool.aclose()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("answer", "detail"),
+    [
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "malformed chunk"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "bad Content-Length"),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 2\r\n\r\n{}",
+            "unsupported content coding",
+        ),
+        (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\n{}", "DecodingError (gzip)"),
+        (b"HTTP/1.1 200 OK\r\nX: " + b"y" * 70_000, "response head too large"),
+    ],
+    ids=["bad-chunk-size", "bad-length", "unknown-coding", "corrupt-gzip", "huge-head"],
+)
+async def test_unreadable_responses_are_exchange_errors(answer, detail):
+    async with _canned_server([[answer]]) as url:
+        pool = _pool_for(url)
+        with pytest.raises(ExchangeError, match=re.escape(detail)) as caught:
+            await pool.request("GET", "/x")
+        assert caught.value.request_sent is True
+        await pool.aclose()
+
+
+@pytest.mark.asyncio
+async def test_bytes_after_the_response_spoil_the_connection():
+    async with _canned_server(
+        [[b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}HTTP/1.1 200 OK\r\n"]]
+    ) as url:
+        pool = _pool_for(url)
+        assert (await pool.request("POST", "/x", b"{}", "application/json"))[2] == b"{}"
+        assert not pool._idle
+        await pool.aclose()
