@@ -83,6 +83,10 @@ class AsyncHttp11Pool:
         host = f"[{self._host}]" if ":" in self._host else self._host
         host_header = host if self._port == (443 if self._tls else 80) else f"{host}:{self._port}"
         self._prefix = parts.path.rstrip("/")
+        for name, value in headers.items():
+            if any(character in name + value for character in "\r\n\0"):
+                # The value is not shown: it may be the key.
+                raise InvalidRequestError(f"the {name} header holds a line break or NUL", field=name)
         lines = [f"Host: {host_header}", *(f"{name}: {value}" for name, value in headers.items())]
         self._proxy = _parse_proxy(proxy) if proxy else None
         if self._proxy is not None and not self._tls:

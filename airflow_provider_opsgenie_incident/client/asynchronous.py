@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 MAX_CONNECTIONS = 20
 
 
-def ssl_context(bundle: str | bool) -> ssl.SSLContext:
+def _ssl_context(bundle: str | bool) -> ssl.SSLContext:
     """
     Build the TLS context httpx would build from ``verify=bundle`` with ``trust_env=False``.
 
@@ -84,7 +84,7 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
 
     :param settings: base URL, key, timeouts, retry budget and proxy.
     :param max_connections: exchanges in flight at most.
-    :raises InvalidRequestError: the proxy is not an ``http://`` URL.
+    :raises InvalidRequestError: the proxy is not an ``http://`` URL, or the key holds a line break.
     """
 
     def __init__(self, settings: ClientSettings, *, max_connections: int = MAX_CONNECTIONS) -> None:
@@ -95,7 +95,7 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
             headers=auth_headers(settings.api_key),
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
-            ssl_context=ssl_context(settings.ca_bundle()) if https else None,
+            ssl_context=_ssl_context(settings.ca_bundle()) if https else None,
             proxy=settings.resolved_proxy(),
             max_connections=max_connections,
         )

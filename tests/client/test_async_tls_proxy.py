@@ -192,3 +192,10 @@ def test_other_proxy_schemes_are_refused_when_the_client_is_built(proxy, make_se
     with pytest.raises(InvalidRequestError) as caught:
         AsyncOpsgenieIncidentClient(make_settings(base_url="https://api.opsgenie.com", proxy=proxy))
     assert caught.value.field == "proxy"
+
+
+def test_a_key_with_a_line_break_is_refused_without_showing_it(make_settings):
+    with pytest.raises(InvalidRequestError) as caught:
+        AsyncOpsgenieIncidentClient(make_settings(api_key="secret\r\nX-Injected: 1"))
+    assert caught.value.field == "Authorization"
+    assert "secret" not in str(caught.value)
