@@ -1,22 +1,33 @@
-"""The asynchronous client, for triggers and ``async_notify``: ``httpx.AsyncClient``.
+"""The asynchronous client, for triggers and ``async_notify``.
 
 It shares everything with the sync client (catalogue, validation, response parsing, retry
-policy, errors, the request wait's decisions) except :meth:`_send`, the one exchange.
-``httpx`` is already loaded by Airflow's task SDK, so this adds no dependency and no import cost.
+policy, errors, the request wait's decisions) except :meth:`_send`, the one exchange, which goes
+through :class:`~airflow_provider_opsgenie_incident.client.async_http.AsyncHttp11Pool`: a small
+HTTP/1.1 keep-alive client on asyncio. A poll through ``httpx.AsyncClient`` cost about twice the
+CPU of the rest of a waiting sensor (URL parsing, header and cookie merging, anyio, h11); see
+``benchmarks/README.md``. httpx still decides the TLS context (its CA bundle and rules), so an
+https connection verifies exactly as it did through httpx.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 import os
 import ssl
+import time
 from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote, urlencode
 
-import httpx
-
-from airflow_provider_opsgenie_incident.client.errors import TransportError
+from airflow_provider_opsgenie_incident.client.async_http import AsyncHttp11Pool
+from airflow_provider_opsgenie_incident.client.errors import (
+    OpsgenieIncidentError,
+    TransportError,
+)
 from airflow_provider_opsgenie_incident.client.flows import arun_flow
+from airflow_provider_opsgenie_incident.client.http11 import ExchangeError
 from airflow_provider_opsgenie_incident.client.methods import IncidentApiMethods
 from airflow_provider_opsgenie_incident.client.protocol import (
     PreparedRequest,
@@ -28,6 +39,8 @@ from airflow_provider_opsgenie_incident.client.retry import async_retrying
 from airflow_provider_opsgenie_incident.client.waiting import wait_flow
 
 if TYPE_CHECKING:
+    from tenacity import RetryCallState
+
     from airflow_provider_opsgenie_incident.client.flows import Flow
     from airflow_provider_opsgenie_incident.client.settings import ClientSettings
 
@@ -35,14 +48,32 @@ T = TypeVar("T")
 
 __all__ = ["AsyncOpsgenieIncidentClient"]
 
+log = logging.getLogger(__name__)
 
-def _verify(bundle: str | bool) -> ssl.SSLContext | bool:
-    """Turn a CA bundle path into an SSL context: httpx 0.28 deprecates ``verify=<path>``."""
-    if isinstance(bundle, bool):
-        return bundle
-    if os.path.isdir(bundle):
-        return ssl.create_default_context(capath=bundle)
-    return ssl.create_default_context(cafile=bundle)
+#: Exchanges in flight per client at most; more wait for a free connection.
+MAX_CONNECTIONS = 20
+
+
+def _ssl_context(bundle: str | bool) -> ssl.SSLContext:
+    """
+    Build the TLS context httpx would build from ``verify=bundle`` with ``trust_env=False``.
+
+    A CA bundle path (file or directory) is loaded into a default context; True is httpx's default
+    (the ``certifi`` bundle). Only HTTP/1.1 is offered in ALPN, as httpx does without HTTP/2.
+    """
+    import httpx
+
+    if isinstance(bundle, str):
+        verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(capath=bundle)
+            if os.path.isdir(bundle)
+            else ssl.create_default_context(cafile=bundle)
+        )
+    else:
+        verify = bundle
+    context = httpx.create_ssl_context(verify=verify, trust_env=False)
+    context.set_alpn_protocols(["http/1.1"])
+    return context
 
 
 class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]]):
@@ -50,21 +81,26 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
     An asynchronous client of the Opsgenie Incident and Incident Timeline APIs.
 
     Use it as ``async with AsyncOpsgenieIncidentClient(settings) as client:`` or call
-    :meth:`aclose` when done. Every endpoint method returns an awaitable of the parsed JSON.
+    :meth:`aclose` when done. Every endpoint method returns an awaitable of the parsed JSON. It
+    belongs to the event loop it first runs on; at most ``max_connections`` exchanges are in
+    flight at once, the others wait their turn (a retry's backoff holds no connection).
 
     :param settings: base URL, key, timeouts, retry budget and proxy.
+    :param max_connections: exchanges in flight at most.
+    :raises InvalidRequestError: the proxy is not an ``http://`` URL, or the key holds a line break.
     """
 
-    def __init__(self, settings: ClientSettings) -> None:
+    def __init__(self, settings: ClientSettings, *, max_connections: int = MAX_CONNECTIONS) -> None:
         self.settings = settings
-        self._client = httpx.AsyncClient(
-            base_url=settings.base_url,
+        https = settings.base_url.startswith("https:")
+        self._http = AsyncHttp11Pool(
+            settings.base_url,
             headers=auth_headers(settings.api_key),
-            timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            ssl_context=_ssl_context(settings.ca_bundle()) if https else None,
             proxy=settings.resolved_proxy(),
-            verify=_verify(settings.ca_bundle()),
-            trust_env=False,
-            follow_redirects=False,
+            max_connections=max_connections,
         )
         self._retrying = {
             idempotent: async_retrying(settings.retry, idempotent=idempotent) for idempotent in (True, False)
@@ -81,29 +117,65 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
-        await self._client.aclose()
+        await self._http.aclose()
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether :meth:`aclose` was called."""
+        return self._http.is_closed
 
     async def call(self, endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
-        prepared = prepare(endpoint, arguments)
+        return await self.send(prepare(endpoint, arguments))
+
+    async def send(self, prepared: PreparedRequest) -> dict[str, Any]:
+        """
+        Send a request built once by :func:`~airflow_provider_opsgenie_incident.client.protocol.prepare`.
+
+        For a call repeated unchanged, such as a trigger's poll; retried like :meth:`call`.
+        """
+        started = time.monotonic()
+        try:
+            return await self._send(prepared)
+        except OpsgenieIncidentError as error:
+            first_failure = error
+        # Entering tenacity costs a third of a poll's CPU, so the first attempt runs before it, and
+        # only a failure enters the policy, which decides on it as its first attempt: replayed, with
+        # the policy's clock set back to when it started, so attempts and time budget are the same.
+        replay = [first_failure]
+
+        async def attempt(prepared: PreparedRequest) -> dict[str, Any]:
+            if replay:
+                raise replay.pop()
+            return await self._send(prepared)
+
+        def from_the_first_attempt(retry_state: RetryCallState) -> None:
+            if retry_state.attempt_number == 1:
+                retry_state.start_time = started
+
         # A copy per call: concurrent coroutines on one thread would otherwise share tenacity's state.
-        policy = self._retrying[prepared.endpoint.idempotent].copy()
-        return await policy(self._send, prepared)
+        policy = self._retrying[prepared.endpoint.idempotent].copy(before=from_the_first_attempt)
+        return await policy(attempt, prepared)
 
     async def _send(self, prepared: PreparedRequest) -> dict[str, Any]:
         """Make one HTTP exchange; the only place this client touches the network."""
+        target = (
+            f"{prepared.path}?{urlencode(prepared.query, quote_via=quote)}"
+            if prepared.query
+            else prepared.path
+        )
+        body = None if prepared.body is None else json.dumps(prepared.body, ensure_ascii=False).encode()
         try:
-            response = await self._client.request(
-                prepared.method, prepared.path, params=list(prepared.query), json=prepared.body
+            status, headers, content = await self._http.request(
+                prepared.method, target, body, "application/json"
             )
-        except httpx.TransportError as error:
-            # A refused or timed-out connect provably sent nothing; anything later may have arrived.
-            never_sent = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError))
+        except ExchangeError as error:
             raise TransportError(
-                f"{prepared.method} {prepared.endpoint.name} failed: {type(error).__name__}",
-                request_sent=not never_sent,
+                f"{prepared.method} {prepared.endpoint.name} failed: {error}", request_sent=error.request_sent
             ) from None
-        return parse_response(response.status_code, response.headers, response.content)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s: HTTP %s", prepared.method, prepared.path, status)
+        return parse_response(status, headers, content)
 
     async def wait_for_request(self, request_id: str, *, timeout: float = 60.0) -> dict[str, Any]:
         """

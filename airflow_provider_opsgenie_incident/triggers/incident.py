@@ -11,12 +11,13 @@ Retries (429, 5xx, network errors) and error types are the async client's, the s
 client's. A ``deadline`` (seconds since the epoch, so that it survives a triggerer restart) ends
 the wait with :class:`WaitTimeoutError`.
 
-Every trigger of one connection in one triggerer borrows the same ``httpx.AsyncClient``: building
-a client costs about 24 ms of CPU and 0.8 MB (mostly its TLS context and CA bundle), so a client
-per trigger would spend ~24 s of CPU and ~800 MB on a thousand waiting sensors, and one per poll
-~40 % of a core at a 60 s interval. A client held per trigger would also lose its keep-alive
-connection between polls (httpx drops idle connections after 5 s) and pay a TLS handshake on
-every poll; the shared client keeps a few connections warm, so a poll is one HTTP exchange.
+Every trigger of one connection in one triggerer borrows the same async client: building one for
+https costs about 24 ms of CPU and 0.8 MB (mostly its TLS context and CA bundle), so a client per
+trigger would spend ~24 s of CPU and ~800 MB on a thousand waiting sensors. A client held per
+trigger would also lose its keep-alive connection between polls (idle connections close after
+5 s) and pay a TLS handshake on every poll; the shared client keeps a few connections warm, so a
+poll is one HTTP exchange. The client bounds the exchanges in flight (a triggerer restart wakes
+every trigger at once), and a retry's backoff holds no connection.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from airflow_provider_opsgenie_incident.client.errors import (
     OpsgenieIncidentError,
     WaitTimeoutError,
 )
+from airflow_provider_opsgenie_incident.client.protocol import prepare
 from airflow_provider_opsgenie_incident.client.waiting import RequestWait
 from airflow_provider_opsgenie_incident.hooks.incident import OpsgenieIncidentHook
 
@@ -51,22 +53,15 @@ __all__ = ["OpsgenieIncidentRequestTrigger", "OpsgenieIncidentStatusTrigger"]
 _DEFAULT_CONN_ID = OpsgenieIncidentHook.default_conn_name
 
 
-# httpx keeps 20 idle connections per client: with at most that many calls in flight, every
-# connection stays warm, and a burst (a restarted triggerer wakes every trigger at once) queues
-# here rather than timing out in httpx's connection pool.
-_CONCURRENT_CALLS = 20
-
-
 class _ClientLease:
-    """One shared client, the triggers using it, and the slots that bound its calls in flight."""
+    """One shared client and the number of triggers using it."""
 
     def __init__(self, client: AsyncOpsgenieIncidentClient) -> None:
         self.client = client
         self.users = 0
-        self.slots = asyncio.Semaphore(_CONCURRENT_CALLS)
 
 
-# Per event loop, because an httpx client belongs to the loop it first ran on.
+# Per event loop, because a client's connections belong to the loop they were opened on.
 _LEASES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[ClientSettings, _ClientLease]] = (
     weakref.WeakKeyDictionary()
 )
@@ -103,8 +98,7 @@ async def _poll(
     """Call ``poke`` until it returns a result, sleeping ``next_interval()`` seconds between calls."""
     await asyncio.sleep(first_delay)
     while True:
-        async with lease.slots:
-            result = await poke(lease.client)
+        result = await poke(lease.client)
         if result is not None:
             return result
         await asyncio.sleep(next_interval())
@@ -192,9 +186,11 @@ class OpsgenieIncidentRequestTrigger(_OpsgenieIncidentPollTrigger):
             self.request_id, timeout=max(self._remaining(), 0.0), max_interval=self.max_interval
         )
 
+        poll = prepare("get_request_status", {"request_id": self.request_id})
+
         async def poke(client: AsyncOpsgenieIncidentClient) -> dict[str, Any] | None:
             try:
-                response: dict[str, Any] | None = await client.get_request_status(request_id=self.request_id)
+                response: dict[str, Any] | None = await client.send(poll)
             except NotFoundError:
                 response = None  # not processed yet
             return wait.outcome(response)
@@ -245,10 +241,12 @@ class OpsgenieIncidentStatusTrigger(_OpsgenieIncidentPollTrigger):
     async def _wait(self, lease: _ClientLease) -> dict[str, Any]:
         last_status: list[str | None] = [None]
 
+        poll = prepare(
+            "get_incident", {"identifier": self.identifier, "identifier_type": self.identifier_type}
+        )
+
         async def poke(client: AsyncOpsgenieIncidentClient) -> dict[str, Any] | None:
-            response = await client.get_incident(
-                identifier=self.identifier, identifier_type=self.identifier_type
-            )
+            response = await client.send(poll)
             incident: dict[str, Any] = response.get("data") or {}
             last_status[0] = incident.get("status")
             return {"incident": incident} if last_status[0] in self.statuses else None

@@ -108,17 +108,6 @@ def test_a_reset_connection_is_replaced_once(client, emu):
     assert _connections(emu) == 2
 
 
-@pytest.mark.asyncio
-async def test_async_calls_reuse_one_connection(settings, emu):
-    async with AsyncOpsgenieIncidentClient(settings) as client:
-        for _ in range(5):
-            await client.list_incidents(query="status:open")
-        timeout = client._client.timeout
-        assert (timeout.connect, timeout.read) == (settings.connect_timeout, settings.read_timeout)
-    assert len(emu.requests) == 5
-    assert _connections(emu) == 1
-
-
 @contextlib.contextmanager
 def _unaccepting_server():
     """A loopback port whose accept queue is full, so a new connect hangs until its timeout."""

@@ -212,7 +212,7 @@ async def test_waiting_triggers_share_one_client_and_close_it_when_done(
 
     assert {event["incident"]["status"] for event in events} == {"closed"}
     assert triggers._LEASES[asyncio.get_running_loop()] == {}
-    assert client._client.is_closed
+    assert client.is_closed
 
 
 @pytest.mark.asyncio

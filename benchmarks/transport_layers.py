@@ -1,0 +1,97 @@
+"""Which HTTP layer for a poll: CPU of one GET of an incident through each, in one run.
+
+Not a part of ``run.py``: the figures behind the choice of the async transport. The emulator runs
+in a child process; ``ROUNDS`` interleaved rounds of ``CALLS`` sequential GETs through
+``httpx.AsyncClient`` (with our headers), ``httpcore.AsyncConnectionPool`` directly,
+``AsyncHttp11Pool`` (our transport alone) and ``AsyncOpsgenieIncidentClient.send`` (a trigger's
+poll: transport, retry policy, response parsing); each reads the JSON body. Figures: CPU per call
+and the median of the per-round ratios to httpx.
+
+    .venv/bin/python -m benchmarks.transport_layers
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from typing import TYPE_CHECKING
+
+from benchmarks.common import EMULATOR_KEY, emulator_process, median, quiet
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+ROUNDS = int(os.environ.get("BENCH_POLL_ROUNDS", "9"))
+CALLS = int(os.environ.get("BENCH_POLL_CALLS", "300"))
+
+
+async def _layers(url: str, incident_id: str) -> dict[str, list[float]]:
+    import httpcore
+    import httpx
+
+    from airflow_provider_opsgenie_incident.client import ClientSettings
+    from airflow_provider_opsgenie_incident.client.asynchronous import AsyncOpsgenieIncidentClient
+    from airflow_provider_opsgenie_incident.client.protocol import auth_headers, prepare
+
+    headers = auth_headers(EMULATOR_KEY)
+    path = f"/v1/incidents/{incident_id}"
+    core_headers = [(b"Host", url.split("//", 1)[1].encode())] + [
+        (name.encode(), value.encode()) for name, value in headers.items()
+    ]
+    poll = prepare("get_incident", {"identifier": incident_id})
+    async with (
+        httpx.AsyncClient(base_url=url, headers=headers) as bare,
+        httpcore.AsyncConnectionPool() as core,
+        AsyncOpsgenieIncidentClient(ClientSettings(api_key=EMULATOR_KEY, base_url=url)) as ours,
+    ):
+
+        async def via_httpx() -> object:
+            return (await bare.get(path)).json()
+
+        async def via_httpcore() -> object:
+            return json.loads((await core.request("GET", url + path, headers=core_headers)).content)
+
+        async def via_transport() -> object:
+            return json.loads((await ours._http.request("GET", path))[2])
+
+        async def via_client() -> object:
+            return await ours.send(poll)
+
+        layers: dict[str, Callable[[], Awaitable[object]]] = {
+            "httpx.AsyncClient.get": via_httpx,
+            "httpcore.AsyncConnectionPool": via_httpcore,
+            "AsyncHttp11Pool (transport)": via_transport,
+            "client.send (a poll)": via_client,
+        }
+        costs: dict[str, list[float]] = {name: [] for name in layers}
+        for number in range(ROUNDS + 1):
+            for name, call in layers.items():
+                cpu = time.process_time()
+                for _ in range(CALLS):
+                    await call()
+                if number:  # the first round warms every layer up
+                    costs[name].append((time.process_time() - cpu) / CALLS)
+    return costs
+
+
+def main() -> None:
+    from airflow_provider_opsgenie_incident.client import ClientSettings
+    from airflow_provider_opsgenie_incident.client.sync import OpsgenieIncidentClient
+
+    with emulator_process(0.0) as emulator:
+        with OpsgenieIncidentClient(ClientSettings(api_key=EMULATOR_KEY, base_url=emulator.url)) as client:
+            accepted = client.create_incident(message="transport layers")
+            incident_id = str(client.wait_for_request(accepted["requestId"])["incidentId"])
+        costs = asyncio.run(_layers(emulator.url, incident_id))
+    baseline = costs["httpx.AsyncClient.get"]
+    print(f"one GET of an incident: {ROUNDS} interleaved rounds of {CALLS} calls; medians")
+    for name, values in costs.items():
+        ratio = median([value / base for value, base in zip(values, baseline, strict=True)])
+        print(f"  {name:30s} {median(values) * 1e6:6.0f} us CPU  {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    quiet()
+    main()

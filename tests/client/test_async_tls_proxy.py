@@ -1,0 +1,201 @@
+"""The async client's transport over TLS and through proxies, on loopback in front of the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import ssl
+from typing import TYPE_CHECKING
+
+import pytest
+
+from airflow_provider_opsgenie_incident.client import InvalidRequestError, RetrySettings, TransportError
+from airflow_provider_opsgenie_incident.client.asynchronous import AsyncOpsgenieIncidentClient
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+    from pathlib import Path
+
+LIST = {"query": "status:open"}
+ONE_TRY = RetrySettings(max_attempts=1)
+
+
+def _certificate(folder: Path, name: str) -> tuple[Path, Path]:
+    """Write a self-signed certificate for ``name`` (DNS name) and its key; return their paths."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / f"{name}.pem", folder / f"{name}.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(ConnectionError):
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    writer.close()
+
+
+@contextlib.asynccontextmanager
+async def _server(handle: Callable[..., Awaitable[None]], **options: object) -> AsyncIterator[int]:
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, **options)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def tls_cert(tmp_path):
+    return _certificate(tmp_path, "localhost")
+
+
+@contextlib.asynccontextmanager
+async def _tls_front(emu, cert: tuple[Path, Path]) -> AsyncIterator[int]:
+    """Terminate TLS on a loopback port and pass the plain bytes to the emulator."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*cert)
+    port = int(emu.url.rsplit(":", 1)[1])
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, ssl.SSLError):
+            upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", port)
+            await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+
+    async with _server(handle, ssl=context) as tls_port:
+        yield tls_port
+
+
+@pytest.mark.asyncio
+async def test_tls_with_the_connection_ca_bundle(make_settings, emu, tls_cert, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_cert[0]))
+    async with _tls_front(emu, tls_cert) as port:
+        async with AsyncOpsgenieIncidentClient(make_settings(base_url=f"https://localhost:{port}")) as client:
+            for _ in range(3):
+                assert (await client.list_incidents(**LIST))["data"] == []
+            assert client._http.connections_opened == 1
+    assert emu.requests[-1].headers["host"] == f"localhost:{port}"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("case", ["unknown-ca", "wrong-host"])
+async def test_tls_refuses_an_unverified_server_before_sending(
+    case, make_settings, emu, tls_cert, monkeypatch
+):
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    if case == "wrong-host":
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_cert[0]))
+    host = "localhost" if case == "unknown-ca" else "127.0.0.1"
+    async with _tls_front(emu, tls_cert) as port:
+        settings = make_settings(base_url=f"https://{host}:{port}", retry=RetrySettings(max_attempts=2))
+        async with AsyncOpsgenieIncidentClient(settings) as client:
+            with pytest.raises(TransportError) as caught:
+                await client.create_incident(message="m")
+    assert caught.value.request_sent is False
+    assert "ConnectError" in str(caught.value)
+    assert emu.requests == []
+
+
+@contextlib.asynccontextmanager
+async def _proxy(seen: list[bytes], answer: bytes | None = None) -> AsyncIterator[int]:
+    """A loopback proxy: CONNECT tunnels (or ``answer`` instead); other requests get a canned answer."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        seen.append(head)
+        if answer is not None or not head.startswith(b"CONNECT "):
+            writer.write(answer or b'HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n{"data": []}')
+            await writer.drain()
+            writer.close()
+            return
+        host, port = head.split(b" ")[1].decode().rsplit(":", 1)
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", int(port))
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+
+    async with _server(handle) as port:
+        yield port
+
+
+@pytest.mark.asyncio
+async def test_https_through_a_proxy_tunnel(make_settings, emu, tls_cert, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_cert[0]))
+    seen: list[bytes] = []
+    async with _tls_front(emu, tls_cert) as port, _proxy(seen) as proxy_port:
+        settings = make_settings(
+            base_url=f"https://localhost:{port}", proxy=f"http://user:p%40ss@127.0.0.1:{proxy_port}"
+        )
+        async with AsyncOpsgenieIncidentClient(settings) as client:
+            assert (await client.list_incidents(**LIST))["data"] == []
+            assert (await client.list_incidents(**LIST))["data"] == []
+    (head,) = seen
+    assert head.startswith(f"CONNECT localhost:{port} HTTP/1.1\r\n".encode())
+    assert b"Proxy-Authorization: Basic dXNlcjpwQHNz\r\n" in head  # user:p@ss
+    assert "proxy-authorization" not in emu.requests[-1].headers
+
+
+@pytest.mark.asyncio
+async def test_plain_http_through_a_proxy_names_the_whole_url(make_settings, emu):
+    seen: list[bytes] = []
+    async with _proxy(seen) as proxy_port:
+        settings = make_settings(proxy=f"http://127.0.0.1:{proxy_port}")
+        async with AsyncOpsgenieIncidentClient(settings) as client:
+            assert (await client.list_incidents(**LIST))["data"] == []
+    assert seen[0].startswith(f"GET {emu.url}/v1/incidents?query=status%3Aopen HTTP/1.1\r\n".encode())
+
+
+@pytest.mark.asyncio
+async def test_a_proxy_refusing_the_tunnel_is_never_sent(make_settings, emu, tls_cert, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_cert[0]))
+    seen: list[bytes] = []
+    refusal = b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"
+    async with _tls_front(emu, tls_cert) as port, _proxy(seen, refusal) as proxy_port:
+        settings = make_settings(
+            base_url=f"https://localhost:{port}", proxy=f"http://127.0.0.1:{proxy_port}", retry=ONE_TRY
+        )
+        async with AsyncOpsgenieIncidentClient(settings) as client:
+            with pytest.raises(TransportError) as caught:
+                await client.create_incident(message="m")
+    assert caught.value.request_sent is False
+    assert "ProxyError (CONNECT answered 407)" in str(caught.value)
+    assert emu.requests == []
+
+
+@pytest.mark.parametrize("proxy", ["https://proxy.local:3128", "socks5://proxy.local:1080"])
+def test_other_proxy_schemes_are_refused_when_the_client_is_built(proxy, make_settings):
+    with pytest.raises(InvalidRequestError) as caught:
+        AsyncOpsgenieIncidentClient(make_settings(base_url="https://api.opsgenie.com", proxy=proxy))
+    assert caught.value.field == "proxy"
+
+
+def test_a_key_with_a_line_break_is_refused_without_showing_it(make_settings):
+    with pytest.raises(InvalidRequestError) as caught:
+        AsyncOpsgenieIncidentClient(make_settings(api_key="secret\r\nX-Injected: 1"))
+    assert caught.value.field == "Authorization"
+    assert "secret" not in str(caught.value)

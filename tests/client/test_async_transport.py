@@ -1,0 +1,385 @@
+"""The async client's HTTP/1.1 transport over loopback: reuse, bounds, timeouts, resets, TLS, proxies."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import re
+import time
+import zlib
+from typing import TYPE_CHECKING
+
+import pytest
+
+from airflow_provider_opsgenie_incident.client import (
+    NotFoundError,
+    RetrySettings,
+    ServerError,
+    TransportError,
+)
+from airflow_provider_opsgenie_incident.client.async_http import AsyncHttp11Pool
+from airflow_provider_opsgenie_incident.client.asynchronous import AsyncOpsgenieIncidentClient
+from airflow_provider_opsgenie_incident.client.http11 import ExchangeError
+from airflow_provider_opsgenie_incident.emulator import Fault
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+LIST = {"query": "status:open"}
+ONE_TRY = RetrySettings(max_attempts=1)
+
+
+def _pool(client: AsyncOpsgenieIncidentClient) -> AsyncHttp11Pool:
+    return client._http
+
+
+@pytest.mark.asyncio
+async def test_calls_reuse_one_keep_alive_connection(settings, emu):
+    async with AsyncOpsgenieIncidentClient(settings) as client:
+        for _ in range(5):
+            await client.list_incidents(**LIST)
+        assert (_pool(client).connections_opened, _pool(client).exchanges) == (1, 5)
+    assert client.is_closed
+    assert len(emu.requests) == 5
+
+
+@pytest.mark.asyncio
+async def test_calls_in_flight_are_bounded_by_the_connections(make_settings, emu):
+    emu.add_fault(Fault("delay", seconds=0.05, times=None))
+    async with AsyncOpsgenieIncidentClient(make_settings(), max_connections=3) as client:
+        results = await asyncio.gather(*(client.list_incidents(**LIST) for _ in range(12)))
+        assert all(result["data"] == [] for result in results)
+        assert _pool(client).connections_opened == 3
+        assert _pool(client).exchanges == 12
+
+
+@pytest.mark.asyncio
+async def test_an_idle_connection_expires(emu):
+    pool = AsyncHttp11Pool(emu.url, headers={}, connect_timeout=1, read_timeout=1, keepalive_expiry=0.1)
+    await pool.request("GET", "/v1/incidents?query=x")
+    await asyncio.sleep(0.2)
+    await pool.request("GET", "/v1/incidents?query=x")
+    assert pool.connections_opened == 2
+    await pool.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_reset_connection_is_replaced_and_the_get_retried(settings, emu):
+    async with AsyncOpsgenieIncidentClient(settings) as client:
+        await client.list_incidents(**LIST)
+        emu.add_fault(Fault("reset", method="GET"))
+        for _ in range(3):
+            await client.list_incidents(**LIST)
+        assert _pool(client).connections_opened == 2
+    assert [r.fault for r in emu.requests] == [None, "reset", None, None, None]
+
+
+@pytest.mark.asyncio
+async def test_read_timeout_is_the_longest_silence(make_settings, emu):
+    emu.add_fault(Fault("delay", seconds=1.5, times=None))
+    settings = make_settings(read_timeout=0.2, retry=ONE_TRY)
+    async with AsyncOpsgenieIncidentClient(settings) as client:
+        started = time.monotonic()
+        with pytest.raises(TransportError) as caught:
+            await client.get_incident(identifier="x")
+        elapsed = time.monotonic() - started
+        assert _pool(client).exchanges == 0
+    assert caught.value.request_sent is True
+    assert "get_incident failed: ReadTimeout" in str(caught.value)
+    assert 0.2 <= elapsed < 1.0
+
+
+@pytest.mark.asyncio
+async def test_a_cancelled_call_leaves_no_half_read_connection(make_settings, emu):
+    async with AsyncOpsgenieIncidentClient(make_settings()) as client:
+        emu.add_fault(Fault("delay", seconds=0.5))
+        call = asyncio.ensure_future(client.list_incidents(**LIST))
+        await asyncio.sleep(0.1)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        assert (await client.list_incidents(**LIST))["data"] == []
+        assert _pool(client).connections_opened == 2
+
+
+@contextlib.contextmanager
+def _unaccepting_port():
+    """A loopback port whose accept queue is full, so a new connect hangs until its timeout."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    fillers = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(server.getsockname())
+        fillers.append(filler)
+    try:
+        yield server.getsockname()[1]
+    finally:
+        for sock in (*fillers, server):
+            sock.close()
+
+
+@pytest.mark.asyncio
+async def test_connect_timeout_is_never_sent_so_even_a_create_is_retried(make_settings):
+    with _unaccepting_port() as port:
+        settings = make_settings(
+            base_url=f"http://127.0.0.1:{port}",
+            connect_timeout=0.2,
+            retry=RetrySettings(max_attempts=2, backoff_initial=0.01),
+        )
+        async with AsyncOpsgenieIncidentClient(settings) as client:
+            started = time.monotonic()
+            with pytest.raises(TransportError) as caught:
+                await client.create_incident(message="m")
+            elapsed = time.monotonic() - started
+    assert "ConnectTimeout" in str(caught.value)
+    assert caught.value.request_sent is False
+    assert 0.35 <= elapsed < 2
+
+
+# -- a canned server, for framings the emulator never sends ------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def _canned_server(answers: list[list[bytes]]) -> AsyncIterator[str]:
+    """Serve ``answers`` in turn, one per request, each written in the pieces given; then close."""
+    heads: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Cancelled at the end of the test, when the client keeps its connection open: not an error.
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            for pieces in answers:
+                heads.append(await reader.readuntil(b"\r\n\r\n"))
+                for piece in pieces:
+                    writer.write(piece)
+                    await writer.drain()
+                    await asyncio.sleep(0.01)
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+
+
+def _pool_for(url: str, **options: float) -> AsyncHttp11Pool:
+    return AsyncHttp11Pool(
+        url, headers={"Accept": "application/json"}, connect_timeout=1, read_timeout=1, **options
+    )
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("pieces", "reused"),
+    [
+        ([b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", b'{"a":', b'"bc"}'], True),
+        (
+            [
+                b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"a":\r',
+                b'\n5\r\n"bc"}\r\n0\r\n\r\n',
+            ],
+            True,
+        ),
+        ([b'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n{"a":"bc"}'], True),
+        ([b'HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\n{"a":"bc"}'], False),
+        (
+            [
+                b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n"
+                % len(gzip.compress(b'{"a":"bc"}'))
+                + gzip.compress(b'{"a":"bc"}')
+            ],
+            True,
+        ),
+    ],
+    ids=["content-length-in-pieces", "chunked-split-mid-line", "interim-100", "connection-close", "gzip"],
+)
+async def test_response_framings(pieces, reused):
+    async with _canned_server([pieces, pieces]) as url:
+        pool = _pool_for(url)
+        status, headers, body = await pool.request("GET", "/x")
+        assert (status, body) == (200, b'{"a":"bc"}')
+        assert headers.get("CONTENT-LENGTH") == headers.get("content-length")
+        assert bool(pool._idle and not pool._idle[-1].closed) == reused
+        await pool.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_body_delimited_by_the_close():
+    async with _canned_server([[b"HTTP/1.0 200 OK\r\n\r\n", b"partial ", b"then closed"]]) as url:
+        pool = _pool_for(url)
+        assert (await pool.request("GET", "/x"))[2] == b"partial then closed"
+        assert not pool._idle
+        await pool.aclose()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("pieces", "detail"),
+    [
+        ([b"SMTP ready\r\n\r\n"], "malformed status line"),
+        ([b'HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{"a"'], "incomplete response"),
+        ([], "server disconnected without sending a response"),
+        ([b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n"], "malformed header"),
+    ],
+    ids=["not-http", "cut-short", "no-response", "bad-header"],
+)
+async def test_broken_responses_are_typed_errors(pieces, detail, make_settings):
+    async with _canned_server([pieces]) as url:
+        settings = make_settings(base_url=url, retry=ONE_TRY)
+        async with AsyncOpsgenieIncidentClient(settings) as client:
+            with pytest.raises(TransportError) as caught:
+                await client.get_incident(identifier="x")
+    assert caught.value.request_sent is True
+    assert detail in str(caught.value)
+
+
+@pytest.mark.asyncio
+async def test_a_malformed_body_is_a_server_error_and_the_error_path_survives(make_settings, emu):
+    emu.add_fault(Fault("malformed", status=502, times=None))
+    async with AsyncOpsgenieIncidentClient(make_settings(retry=ONE_TRY)) as client:
+        with pytest.raises(ServerError) as caught:
+            await client.list_incidents(**LIST)
+    assert caught.value.status == 502
+
+
+@pytest.mark.asyncio
+async def test_a_closed_client_refuses_new_exchanges(settings, emu):
+    client = AsyncOpsgenieIncidentClient(settings)
+    await client.aclose()
+    with pytest.raises(TransportError) as caught:
+        await client.create_incident(message="m")
+    assert caught.value.request_sent is False
+    assert emu.requests == []
+
+
+def test_exchange_error_names_the_kind():
+    error = ExchangeError("ReadTimeout", request_sent=True)
+    assert (str(error), error.kind) == ("ReadTimeout", "ReadTimeout")
+    assert str(ExchangeError("ConnectError", "refused", request_sent=False)) == "ConnectError (refused)"
+
+
+@pytest.mark.asyncio
+async def test_not_found_keeps_its_type(settings, emu):
+    async with AsyncOpsgenieIncidentClient(settings) as client:
+        with pytest.raises(NotFoundError):
+            await client.get_incident(identifier="nope")
+
+
+# -- the retry policy around the first attempt ---------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_the_time_budget_counts_from_the_first_attempt(make_settings, emu):
+    # Each attempt times out after 0.3 s. Counted from the first attempt's start, a third attempt
+    # would start after ~0.6 s, past the 0.5 s budget; counted from the first failure, it would not.
+    emu.add_fault(Fault("delay", seconds=2, times=None))
+    settings = make_settings(
+        read_timeout=0.3,
+        retry=RetrySettings(total_timeout=0.5, max_attempts=10, backoff_initial=0.01, backoff_max=0.01),
+    )
+    async with AsyncOpsgenieIncidentClient(settings) as client:
+        with pytest.raises(TransportError, match="ReadTimeout"):
+            await client.get_incident(identifier="x")
+    assert len(emu.requests) == 2
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("attempts", "expected"), [(1, 1), (3, 3)])
+async def test_the_first_attempt_is_one_of_max_attempts(attempts, expected, make_settings, emu):
+    emu.add_fault(Fault("status", status=503, times=None))
+    settings = make_settings(retry=RetrySettings(max_attempts=attempts, backoff_initial=0.01))
+    async with AsyncOpsgenieIncidentClient(settings) as client:
+        with pytest.raises(ServerError):
+            await client.list_incidents(**LIST)
+    assert len(emu.requests) == expected
+
+
+@pytest.mark.asyncio
+async def test_a_prepared_request_is_sent_under_the_same_policy(settings, emu):
+    from airflow_provider_opsgenie_incident.client.protocol import prepare
+
+    poll = prepare("list_incidents", LIST)
+    emu.add_fault(Fault("status", status=429, headers={"Retry-After": "0"}))
+    async with AsyncOpsgenieIncidentClient(settings) as client:
+        assert (await client.send(poll))["data"] == []
+        assert (await client.send(poll))["data"] == []
+    assert [r.fault for r in emu.requests] == ["status", None, None]
+
+
+# -- parsing details -----------------------------------------------------------------------------
+
+
+def test_headers_are_case_insensitive_and_join_repeated_fields():
+    from airflow_provider_opsgenie_incident.client.http11 import Headers
+
+    headers = Headers("Retry-After: 3\r\nX-Tag: a\r\nx-tag:  b ")
+    assert headers["retry-after"] == headers.get("RETRY-AFTER") == "3"
+    assert headers["X-TAG"] == "a, b"
+    assert headers.get("missing", "none") == "none"
+    assert sorted(headers) == ["retry-after", "x-tag"]
+    assert len(headers) == 2
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("compress", "encoding"),
+    [
+        (zlib.compress, "deflate"),
+        (lambda data: zlib.compress(data)[2:-4], "deflate"),
+        (gzip.compress, "gzip"),
+    ],
+    ids=["zlib-deflate", "raw-deflate", "gzip"],
+)
+async def test_content_codings_are_decoded(compress, encoding):
+    body = compress(b'{"a":"bc"}')
+    answer = b"HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Length: %d\r\n\r\n" % (
+        encoding.encode(),
+        len(body),
+    )
+    async with _canned_server([[answer + body]]) as url:
+        pool = _pool_for(url)
+        assert (await pool.request("GET", "/x"))[2] == b'{"a":"bc"}'
+        await pool.aclose()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("answer", "detail"),
+    [
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "malformed chunk"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "bad Content-Length"),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 2\r\n\r\n{}",
+            "unsupported content coding",
+        ),
+        (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\n{}", "DecodingError (gzip)"),
+        (b"HTTP/1.1 200 OK\r\nX: " + b"y" * 70_000, "response head too large"),
+    ],
+    ids=["bad-chunk-size", "bad-length", "unknown-coding", "corrupt-gzip", "huge-head"],
+)
+async def test_unreadable_responses_are_exchange_errors(answer, detail):
+    async with _canned_server([[answer]]) as url:
+        pool = _pool_for(url)
+        with pytest.raises(ExchangeError, match=re.escape(detail)) as caught:
+            await pool.request("GET", "/x")
+        assert caught.value.request_sent is True
+        await pool.aclose()
+
+
+@pytest.mark.asyncio
+async def test_bytes_after_the_response_spoil_the_connection():
+    async with _canned_server(
+        [[b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}HTTP/1.1 200 OK\r\n"]]
+    ) as url:
+        pool = _pool_for(url)
+        assert (await pool.request("POST", "/x", b"{}", "application/json"))[2] == b"{}"
+        assert not pool._idle
+        await pool.aclose()
