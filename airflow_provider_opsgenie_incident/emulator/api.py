@@ -119,22 +119,31 @@ def add_responder(ctx: Context, request: ApiRequest, params: list[str]) -> ApiRe
     body = json_body(request)
     if not isinstance(body.get("incidentId"), str) or not body["incidentId"]:
         raise unprocessable("incidentId is required")
-    if not body.get("responder"):
-        raise unprocessable("responder is required")
-    target["responder"] = v.responders(body["responder"], "responder")
+    target["responder"] = v.responders(_required(body, "responder"), "responder")
     target["note"] = v.note(body)
     return _accept(ctx, request, "AddResponder", target)
 
 
-def add_tags(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``POST /v1/incidents/{identifier}/tags``."""
-    target = _target(request, params)
-    body = json_body(request)
-    if not body.get("tags"):
-        raise unprocessable("tags is required")
-    target["tags"] = v.tags(body["tags"])
-    target["note"] = v.note(body)
-    return _accept(ctx, request, "AddTags", target)
+def _required(body: dict[str, Any], name: str) -> Any:
+    if not body.get(name):
+        raise unprocessable(f"{name} is required")
+    return body[name]
+
+
+def _add(action: str, name: str, check: Callable[[Any], Any]) -> Handler:
+    def handler(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
+        target = _target(request, params)
+        body = json_body(request)
+        target[name] = check(_required(body, name))
+        target["note"] = v.note(body)
+        return _accept(ctx, request, action, target)
+
+    handler.__doc__ = f"``POST /v1/incidents/{{identifier}}/{name}``."
+    return handler
+
+
+add_tags = _add("AddTags", "tags", v.tags)
+add_details = _add("AddDetails", "details", v.details)
 
 
 def _comma_list(request: ApiRequest, name: str) -> list[str]:
@@ -150,17 +159,6 @@ def remove_tags(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResp
     target["tags"] = v.tags(_comma_list(request, "tags"))
     target["note"] = v.note(request.query)
     return _accept(ctx, request, "RemoveTags", target)
-
-
-def add_details(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``POST /v1/incidents/{identifier}/details``."""
-    target = _target(request, params)
-    body = json_body(request)
-    if not body.get("details"):
-        raise unprocessable("details is required")
-    target["details"] = v.details(body["details"])
-    target["note"] = v.note(body)
-    return _accept(ctx, request, "AddDetails", target)
 
 
 def remove_details(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:

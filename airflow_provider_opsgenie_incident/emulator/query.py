@@ -23,7 +23,7 @@ Grammar::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,6 +136,12 @@ def _tokenize(text: str) -> list[_Token]:
     return tokens
 
 
+def _joined(parts: list[Predicate], join: Callable[[Iterable[bool]], bool]) -> Predicate:
+    if len(parts) == 1:
+        return parts[0]
+    return lambda inc: join(part(inc) for part in parts)
+
+
 class _Parser:
     def __init__(self, tokens: list[_Token]) -> None:
         self._tokens = tokens
@@ -163,9 +169,7 @@ class _Parser:
         while (token := self._peek()) is not None and token == _Token("op", "OR"):
             self._pos += 1
             parts.append(self._and())
-        if len(parts) == 1:
-            return parts[0]
-        return lambda inc: any(part(inc) for part in parts)
+        return _joined(parts, any)
 
     def _and(self) -> Predicate:
         parts = [self._unary()]
@@ -173,9 +177,7 @@ class _Parser:
             if token == _Token("op", "AND"):
                 self._pos += 1
             parts.append(self._unary())
-        if len(parts) == 1:
-            return parts[0]
-        return lambda inc: all(part(inc) for part in parts)
+        return _joined(parts, all)
 
     def _unary(self) -> Predicate:
         token = self._next()

@@ -3,11 +3,8 @@
 Every operation holds one reentrant lock, so any number of server threads can use the state at
 once. Writes arrive as ``(action, params)`` after synchronous validation and are applied by
 :class:`~airflow_provider_opsgenie_incident.emulator.processing.AsyncProcessor`, immediately or
-after the processing delay; until then the request's status is "not processed".
-
-Notes and logs carry an opaque ``offset``: a zero-padded, strictly increasing counter. Paging with
-``direction=next`` continues after the given offset in the requested ``order`` (for the default
-``desc``: older items) and ``direction=prev`` returns the items just before it in that order.
+after the processing delay; until then the request's status is "not processed". Notes and logs
+live in a :class:`~airflow_provider_opsgenie_incident.emulator.journal.Journal`.
 """
 
 from __future__ import annotations
@@ -19,6 +16,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_opsgenie_incident.emulator.clock import format_ms, now_ms
+from airflow_provider_opsgenie_incident.emulator.journal import Journal
 from airflow_provider_opsgenie_incident.emulator.processing import AsyncProcessor
 from airflow_provider_opsgenie_incident.emulator.recording import Page
 from airflow_provider_opsgenie_incident.emulator.search import SearchIndex
@@ -53,11 +51,6 @@ _OWNER = "API"
 _SORT_FIELDS = ("createdAt", "tinyId", "message", "status", "isSeen", "owner")
 
 
-def _after(item: str, offset: str, order: str) -> bool:
-    """Whether ``item`` comes after ``offset`` when listing in ``order``."""
-    return item > offset if order == "asc" else item < offset
-
-
 def _sort_key(field: str) -> Callable[[Incident], tuple[Any, ...]]:
     if field == "tinyId":
         return lambda incident: (int(incident["tinyId"]),)
@@ -76,6 +69,7 @@ class EmulatorState:
         self.base_url = base_url
         self.integration_id = str(uuid.uuid4())
         self.timeline = TimelineStore(self.lock)
+        self.journal = Journal()
         self.search = SearchIndex(clock)
         self.processor = AsyncProcessor(self.lock, self._process)
         self._actions: dict[str, Callable[[Incident, Mapping[str, Any]], Outcome]] = {
@@ -98,13 +92,11 @@ class EmulatorState:
         self._incidents: dict[str, Incident] = {}
         self._tiny: dict[str, str] = {}
         self._next_tiny = 1
-        self._notes: dict[str, list[dict[str, Any]]] = {}
-        self._logs: dict[str, list[dict[str, Any]]] = {}
         self._requests: dict[str, dict[str, Any] | None] = {}
-        self._offset_seq = 0
         self._last_ms = 0
         self._pages: list[Page] = []
         self.timeline.clear()
+        self.journal.clear()
         self.search.clear()
 
     def reset(self) -> None:
@@ -200,8 +192,7 @@ class EmulatorState:
             incident = self._find(identifier, identifier_type)
             if incident is None:
                 return None
-            store = self._notes if kind == "notes" else self._logs
-            return copy.deepcopy(store[incident["id"]])
+            return self.journal.items(kind, incident["id"])
 
     def page_items(
         self,
@@ -216,21 +207,12 @@ class EmulatorState:
     ) -> tuple[list[dict[str, Any]], bool] | None:
         """Return one page of ``notes`` or ``logs`` and whether more follow it (``None``: no incident)."""
         with self.lock:
-            everything = self.items(kind, identifier, identifier_type)
-            if everything is None:
+            incident = self._find(identifier, identifier_type)
+            if incident is None:
                 return None
-            if order == "desc":
-                everything.reverse()
-            offsets = [item["offset"] for item in everything]
-            if offset is None:
-                start, end = 0, limit
-            elif direction == "next":
-                start = sum(1 for item in offsets if not _after(item, offset, order))
-                end = start + limit
-            else:
-                end = sum(1 for item in offsets if _after(offset, item, order))
-                start = max(0, end - limit)
-            return everything[start:end], end < len(everything)
+            return self.journal.page(
+                kind, incident["id"], offset=offset, direction=direction, order=order, limit=limit
+            )
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -239,29 +221,13 @@ class EmulatorState:
         return self._last_ms
 
     def _log(self, incident: Incident, text: str) -> None:
-        self._offset_seq += 1
-        self._logs[incident["id"]].append(
-            {
-                "log": text,
-                "type": "system",
-                "owner": _OWNER,
-                "createdAt": format_ms(self._tick()),
-                "offset": f"{self._offset_seq:019d}",
-            }
-        )
+        item = {"log": text, "type": "system", "owner": _OWNER, "createdAt": format_ms(self._tick())}
+        self.journal.add("logs", incident["id"], item)
 
     def _note(self, incident: Incident, text: str | None) -> None:
-        if not text:
-            return
-        self._offset_seq += 1
-        self._notes[incident["id"]].append(
-            {
-                "note": text,
-                "owner": _OWNER,
-                "createdAt": format_ms(self._tick()),
-                "offset": f"{self._offset_seq:019d}",
-            }
-        )
+        if text:
+            item = {"note": text, "owner": _OWNER, "createdAt": format_ms(self._tick())}
+            self.journal.add("notes", incident["id"], item)
 
     def _page(self, incident: Incident, action: str, responders: list[dict[str, Any]], notify: bool) -> None:
         if responders or notify:
@@ -313,8 +279,7 @@ class EmulatorState:
                 incident[key] = copy.deepcopy(params[key])
         self._incidents[incident_id] = incident
         self._tiny[tiny_id] = incident_id
-        self._notes[incident_id] = []
-        self._logs[incident_id] = []
+        self.journal.open(incident_id)
         self.timeline.open(incident_id)
         self.timeline.add_system(incident_id, "IncidentCreated", "Incident created", created)
         self._log(incident, "Incident created via API")
@@ -338,8 +303,7 @@ class EmulatorState:
         incident_id = incident["id"]
         del self._incidents[incident_id]
         del self._tiny[incident["tinyId"]]
-        del self._notes[incident_id]
-        del self._logs[incident_id]
+        self.journal.drop(incident_id)
         self.timeline.drop(incident_id)
         return True, "Deleted incident", incident_id
 

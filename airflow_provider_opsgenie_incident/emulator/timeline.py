@@ -12,8 +12,9 @@ import copy
 import itertools
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
+from airflow_provider_opsgenie_incident.client.types import TimelineGroup
 from airflow_provider_opsgenie_incident.emulator.clock import format_ms, now_ms
 from airflow_provider_opsgenie_incident.emulator.errors import not_found, unprocessable
 
@@ -22,16 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["TIMELINE_GROUPS", "TimelineStore"]
 
-TIMELINE_GROUPS = (
-    "custom",
-    "incident",
-    "responderAlert",
-    "stakeholderUpdate",
-    "statusPage",
-    "iccSessionLifecycle",
-    "iccSessionDetails",
-    "integration",
-)
+TIMELINE_GROUPS: tuple[str, ...] = get_args(TimelineGroup)
 _ACTOR = {"name": "API", "type": "api"}
 
 

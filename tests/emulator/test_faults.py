@@ -4,13 +4,38 @@ import http.client
 import json
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 
 from airflow_provider_opsgenie_incident.emulator import Fault, ManualClock
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 CREATE = "/v1/incidents/create"
 CONNECTION_DROPPED = (ConnectionError, http.client.RemoteDisconnected, http.client.BadStatusLine)
+
+
+def _create_then_reset(emulator, client, held: Callable[[], object]) -> object:
+    """Send a create from a thread, reset the emulator once ``held()``; return what the call gave."""
+    outcome: list[object] = []
+
+    def send() -> None:
+        try:
+            outcome.append(client.call("POST", CREATE, {"message": "m"}))
+        except Exception as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    while not held():
+        time.sleep(0.005)
+    started = time.perf_counter()
+    emulator.reset()
+    thread.join(timeout=2)
+    assert time.perf_counter() - started < 1
+    return outcome[0]
 
 
 def test_status_fault_answers_without_applying(api, opsgenie_emulator):
@@ -85,24 +110,8 @@ def test_delay_fault_causes_a_read_timeout_then_is_served(opsgenie_emulator, mak
 
 def test_reset_during_a_delay_drops_the_request(opsgenie_emulator, make_client):
     opsgenie_emulator.add_fault(Fault("delay", seconds=5))
-    client = make_client()
-    outcome: list[object] = []
-
-    def send() -> None:
-        try:
-            outcome.append(client.call("POST", CREATE, {"message": "m"}))
-        except Exception as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=send)
-    thread.start()
-    while not opsgenie_emulator.requests:
-        time.sleep(0.005)
-    started = time.perf_counter()
-    opsgenie_emulator.reset()
-    thread.join(timeout=2)
-    assert time.perf_counter() - started < 1
-    assert isinstance(outcome[0], CONNECTION_DROPPED)
+    outcome = _create_then_reset(opsgenie_emulator, make_client(), lambda: opsgenie_emulator.requests)
+    assert isinstance(outcome, CONNECTION_DROPPED)
     assert opsgenie_emulator.incidents() == []
 
 
@@ -297,24 +306,8 @@ def test_applied_delay_applies_then_answers_late(opsgenie_emulator, make_client)
 
 def test_reset_during_an_applied_delay_drops_the_answer(opsgenie_emulator, make_client):
     opsgenie_emulator.add_fault(Fault("applied_delay", seconds=5))
-    client = make_client()
-    outcome: list[object] = []
-
-    def send() -> None:
-        try:
-            outcome.append(client.call("POST", CREATE, {"message": "m"}))
-        except Exception as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=send)
-    thread.start()
-    while not opsgenie_emulator.incidents():
-        time.sleep(0.005)
-    started = time.perf_counter()
-    opsgenie_emulator.reset()
-    thread.join(timeout=2)
-    assert time.perf_counter() - started < 1
-    assert isinstance(outcome[0], CONNECTION_DROPPED)
+    outcome = _create_then_reset(opsgenie_emulator, make_client(), opsgenie_emulator.incidents)
+    assert isinstance(outcome, CONNECTION_DROPPED)
 
 
 @pytest.mark.parametrize("kind", ["applied_status", "applied_delay", "lost_response"])
