@@ -1,7 +1,9 @@
-"""Operators that create, read, list, close, resolve and delete incidents, and add notes and responders.
+"""Operators for an incident's lifecycle (create, close, resolve, delete) and for reading incidents.
 
-The operators that change an incident's tags, details, priority, message or description live
-in :mod:`airflow_provider_opsgenie_incident.operators.incident_update`.
+Reading means getting one incident and listing incidents, an incident's notes and its activity
+log. The operators that change what an incident says (notes, responders, tags, details, priority,
+message, description) live in :mod:`airflow_provider_opsgenie_incident.operators.incident_update`;
+the two of them that this module used to hold are still importable from here.
 
 Every write is asynchronous on the server: by default the operator waits until Opsgenie has
 processed it (``wait_for_completion``, at most ``wait_timeout`` seconds, in the worker or, with
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_opsgenie_incident._tasks import IncidentTargetTask
 from airflow_provider_opsgenie_incident.links import OpsgenieIncidentLink
 from airflow_provider_opsgenie_incident.operators._base import (
     _OpsgenieIncidentActionOperator,
@@ -23,17 +26,15 @@ from airflow_provider_opsgenie_incident.operators._base import (
     _OpsgenieIncidentNoteActionOperator,
     _OpsgenieIncidentRequestOperator,
 )
+from airflow_provider_opsgenie_incident.operators.incident_update import (
+    OpsgenieAddIncidentNoteOperator,
+    OpsgenieAddIncidentResponderOperator,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from airflow_provider_opsgenie_incident.client.types import (
-        IdentifierType,
-        Order,
-        Priority,
-        Responder,
-        StatusPageEntry,
-    )
+    from airflow_provider_opsgenie_incident.client.types import Order, Priority, Responder, StatusPageEntry
 
 __all__ = [
     "OpsgenieAddIncidentNoteOperator",
@@ -67,11 +68,6 @@ class OpsgenieCreateIncidentOperator(_OpsgenieIncidentRequestOperator):
     :param impacted_services: ids of the impacted services (templated).
     :param status_page_entry: ``{"title": ..., "detail": ...}`` for the status page (templated).
     :param notify_stakeholders: whether Opsgenie notifies the stakeholders.
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the incident exists (default); when False, return
-        ``{"request_id"}`` at once.
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
     :return: ``{"request_id", "incident_id", "tiny_id", "url", "action", "status"}``; the web
         address also feeds the task's "Opsgenie incident" link.
 
@@ -131,13 +127,40 @@ class OpsgenieCreateIncidentOperator(_OpsgenieIncidentRequestOperator):
         self.notify_stakeholders = notify_stakeholders
 
 
-class OpsgenieGetIncidentOperator(_OpsgenieIncidentBaseOperator):
+class OpsgenieCloseIncidentOperator(_OpsgenieIncidentNoteActionOperator):
+    """
+    Close an incident.
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#close-incident
+    """
+
+    action = "close_incident"
+
+
+class OpsgenieResolveIncidentOperator(_OpsgenieIncidentNoteActionOperator):
+    """
+    Resolve an incident (resolved is not closed: close it later, or let Opsgenie do it).
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#resolve-incident
+    """
+
+    action = "resolve_incident"
+
+
+class OpsgenieDeleteIncidentOperator(_OpsgenieIncidentActionOperator):
+    """
+    Delete an incident.
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#delete-incident
+    """
+
+    action = "delete_incident"
+
+
+class OpsgenieGetIncidentOperator(IncidentTargetTask, _OpsgenieIncidentBaseOperator):
     """
     Get an incident.
 
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
     :return: the incident, as the API returns it (``id``, ``tinyId``, ``status``, ``links``...).
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#get-incident
@@ -146,17 +169,9 @@ class OpsgenieGetIncidentOperator(_OpsgenieIncidentBaseOperator):
     action = "get_incident"
     template_fields: Sequence[str] = (
         *_OpsgenieIncidentBaseOperator.template_fields,
-        "identifier",
-        "identifier_type",
+        *IncidentTargetTask.template_fields,
     )
     operator_extra_links = (OpsgenieIncidentLink(),)
-
-    def __init__(
-        self, *, identifier: str, identifier_type: IdentifierType | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.identifier = identifier
-        self.identifier_type = identifier_type
 
 
 class OpsgenieListIncidentsOperator(_OpsgenieIncidentListOperator):
@@ -167,8 +182,6 @@ class OpsgenieListIncidentsOperator(_OpsgenieIncidentListOperator):
     :param sort: ``createdAt`` (default), ``tinyId``, ``message``, ``status``, ``isSeen`` or
         ``owner`` (templated).
     :param order: ``desc`` (default) or ``asc`` (templated).
-    :param max_results: the most incidents to return (and store in XCom); None returns them all.
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
     :return: a list of incidents.
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#list-incidents
@@ -176,6 +189,7 @@ class OpsgenieListIncidentsOperator(_OpsgenieIncidentListOperator):
 
     action = "list_incidents"
     iterator = "iter_incidents"
+    iterator_arguments = ("query", "order")
     template_fields: Sequence[str] = (
         *_OpsgenieIncidentListOperator.template_fields,
         "query",
@@ -192,27 +206,21 @@ class OpsgenieListIncidentsOperator(_OpsgenieIncidentListOperator):
         self.order = order
 
 
-class _OpsgenieIncidentHistoryOperator(_OpsgenieIncidentListOperator):
-    """Page through one incident's notes or activity log."""
+class _OpsgenieIncidentHistoryOperator(IncidentTargetTask, _OpsgenieIncidentListOperator):
+    """
+    Page through one incident's notes or activity log.
+
+    :param order: ``desc`` (default, newest first) or ``asc`` (templated).
+    """
 
     template_fields: Sequence[str] = (
         *_OpsgenieIncidentListOperator.template_fields,
-        "identifier",
-        "identifier_type",
+        *IncidentTargetTask.template_fields,
         "order",
     )
 
-    def __init__(
-        self,
-        *,
-        identifier: str,
-        identifier_type: IdentifierType | None = None,
-        order: Order | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, order: Order | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.identifier = identifier
-        self.identifier_type = identifier_type
         self.order = order
 
 
@@ -220,11 +228,6 @@ class OpsgenieListIncidentNotesOperator(_OpsgenieIncidentHistoryOperator):
     """
     List an incident's notes, page after page.
 
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
-    :param order: ``desc`` (default, newest first) or ``asc`` (templated).
-    :param max_results: the most notes to return (and store in XCom); None returns them all.
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
     :return: a list of notes (``note``, ``owner``, ``createdAt``, ``offset``).
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#list-incident-notes
@@ -232,17 +235,13 @@ class OpsgenieListIncidentNotesOperator(_OpsgenieIncidentHistoryOperator):
 
     action = "list_notes"
     iterator = "iter_notes"
+    iterator_arguments = ("identifier",)
 
 
 class OpsgenieListIncidentLogsOperator(_OpsgenieIncidentHistoryOperator):
     """
     List an incident's activity log, page after page.
 
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
-    :param order: ``desc`` (default, newest first) or ``asc`` (templated).
-    :param max_results: the most log entries to return (and store in XCom); None returns them all.
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
     :return: a list of log entries (``log``, ``type``, ``owner``, ``createdAt``, ``offset``).
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#list-incident-logs
@@ -250,113 +249,4 @@ class OpsgenieListIncidentLogsOperator(_OpsgenieIncidentHistoryOperator):
 
     action = "list_logs"
     iterator = "iter_logs"
-
-
-class OpsgenieDeleteIncidentOperator(_OpsgenieIncidentActionOperator):
-    """
-    Delete an incident.
-
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the request is processed (default).
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
-    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
-
-    .. seealso:: https://docs.opsgenie.com/docs/incident-api#delete-incident
-    """
-
-    action = "delete_incident"
-    template_fields: Sequence[str] = _OpsgenieIncidentActionOperator.template_fields
-
-
-class OpsgenieCloseIncidentOperator(_OpsgenieIncidentNoteActionOperator):
-    """
-    Close an incident.
-
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
-    :param note: a note to add, at most 25000 characters (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the request is processed (default).
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
-    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
-
-    .. seealso:: https://docs.opsgenie.com/docs/incident-api#close-incident
-    """
-
-    action = "close_incident"
-    template_fields: Sequence[str] = _OpsgenieIncidentNoteActionOperator.template_fields
-
-
-class OpsgenieResolveIncidentOperator(_OpsgenieIncidentNoteActionOperator):
-    """
-    Resolve an incident (resolved is not closed: close it later, or let Opsgenie do it).
-
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
-    :param note: a note to add, at most 25000 characters (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the request is processed (default).
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
-    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
-
-    .. seealso:: https://docs.opsgenie.com/docs/incident-api#resolve-incident
-    """
-
-    action = "resolve_incident"
-    template_fields: Sequence[str] = _OpsgenieIncidentNoteActionOperator.template_fields
-
-
-class OpsgenieAddIncidentNoteOperator(_OpsgenieIncidentActionOperator):
-    """
-    Add a note to an incident.
-
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
-    :param note: the note, at most 25000 characters (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the request is processed (default).
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
-    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
-
-    .. seealso:: https://docs.opsgenie.com/docs/incident-api#add-note-to-incident
-    """
-
-    action = "add_note"
-    template_fields: Sequence[str] = (*_OpsgenieIncidentActionOperator.template_fields, "note")
-
-    def __init__(self, *, note: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.note = note
-
-
-class OpsgenieAddIncidentResponderOperator(_OpsgenieIncidentNoteActionOperator):
-    """
-    Add teams or users as responders of an incident.
-
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
-    :param responders: e.g. ``[{"type": "team", "name": "NOC"}, {"type": "user", "username": "a@b.c"}]``
-        (templated).
-    :param note: a note to add (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the request is processed (default).
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
-    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
-
-    .. seealso:: https://docs.opsgenie.com/docs/incident-api#add-responder-to-incident
-    """
-
-    action = "add_responder"
-    template_fields: Sequence[str] = (*_OpsgenieIncidentNoteActionOperator.template_fields, "responders")
-    template_fields_renderers = {"responders": _JSON}
-
-    def __init__(self, *, responders: Sequence[Responder], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.responders = responders
+    iterator_arguments = ("identifier",)

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import inspect
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from airflow_provider_opsgenie_incident._tasks import DEFAULT_CONN_ID
 from airflow_provider_opsgenie_incident.client.catalogue import ENDPOINTS
 from airflow_provider_opsgenie_incident.operators import incident, incident_update, timeline
-from airflow_provider_opsgenie_incident.operators._base import DEFAULT_CONN_ID, _OpsgenieIncidentBaseOperator
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from airflow_provider_opsgenie_incident.emulator import OpsgenieEmulator
     from airflow_provider_opsgenie_incident.hooks.incident import OpsgenieIncidentHook
+    from airflow_provider_opsgenie_incident.operators._base import _OpsgenieIncidentBaseOperator
 
 T = "{{ dag_run.conf['word'] }}"  # renders "templated"
 INCIDENT = "{{ dag_run.conf['incident_id'] }}"
@@ -107,10 +107,9 @@ CASES = [
     ),
     Case(
         "OpsgenieListIncidentNotesOperator",
-        {"identifier": "{{ dag_run.conf['tiny_id'] }}", "identifier_type": "tiny", "order": "asc"},
+        {"identifier": INCIDENT},
         "GET",
-        "/v1/incidents/{tiny_id}/notes",
-        query={"identifierType": "tiny", "order": "asc"},
+        "/v1/incidents/{incident_id}/notes",
         check=lambda result, ids, emulator: [n["note"] for n in result] == ["first note"],
     ),
     Case(
@@ -267,12 +266,12 @@ CASES = [
     ),
     Case(
         "OpsgenieListTimelineEntriesOperator",
-        {"incident_id": INCIDENT, "order": "asc", "max_results": 2},
+        {"incident_id": INCIDENT, "max_results": 2},
         "GET",
         "/v2/incident-timelines/{incident_id}/entries",
-        query={"order": "asc"},
         check=lambda result, ids, emulator: (
-            [e["id"] for e in result] == [e["id"] for e in emulator.timeline(ids["incident_id"])][:2]
+            len(result) == 2
+            and {e["id"] for e in result} <= {e["id"] for e in emulator.timeline(ids["incident_id"])}
         ),
     ),
 ]
@@ -340,28 +339,13 @@ def test_operator_runs_in_airflow(
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_template_fields_are_attributes_and_documented(case: Case) -> None:
-    cls = OPERATORS[case.operator]
-    operator = cls(task_id="op", **case.kwargs)
-    doc = inspect.getdoc(cls) or ""
-    assert "opsgenie_incident_conn_id" in cls.template_fields
-    for name in cls.template_fields:
-        assert hasattr(operator, name), name
-        match = re.search(rf":param {name}:(.*?)(?=\n\s*:|\n\n|\Z)", doc, re.S)
-        assert match, f"{name} is not documented"
-        assert "(templated)" in match.group(1), f"{name} is not marked (templated)"
-    for name in getattr(cls, "template_fields_renderers", {}):
-        assert name in cls.template_fields
-
-
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_parameters_are_catalogue_arguments(case: Case) -> None:
     """Every parameter reaches the API: one the catalogue does not know would be dropped silently..."""
     cls = OPERATORS[case.operator]
     endpoint = ENDPOINTS[cls.action]
     parameters: dict[str, inspect.Parameter] = {}
     for klass in cls.__mro__:
-        if issubclass(klass, _OpsgenieIncidentBaseOperator) and "__init__" in vars(klass):
+        if klass.__module__.startswith("airflow_provider_opsgenie_incident") and "__init__" in vars(klass):
             parameters.update(inspect.signature(klass).parameters)
     own = {name for name, p in parameters.items() if p.kind is p.KEYWORD_ONLY} - OPTIONS
     assert own <= set(endpoint.argument_names)

@@ -246,19 +246,3 @@ def test_status_lists_are_checked_before_any_request(
     with pytest.raises(InvalidRequestError):
         sensor.poke({})
     assert opsgenie_incident_connection.requests == []
-
-
-@pytest.mark.parametrize(
-    "sensor",
-    [
-        OpsgenieIncidentRequestSensor(task_id="request", request_id="r"),
-        OpsgenieIncidentStatusSensor(task_id="status", identifier="i"),
-    ],
-    ids=lambda sensor: type(sensor).__name__,
-)
-def test_template_fields_are_attributes_and_documented(sensor: Any) -> None:
-    doc = type(sensor).__doc__ or ""
-    for name in type(sensor).template_fields:
-        assert hasattr(sensor, name)
-        documented = doc.split(f":param {name}:", 1)[1].split(":param", 1)[0]
-        assert "(templated)" in documented, name
