@@ -15,9 +15,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
-from airflow_provider_opsgenie_incident._compat import default_deferrable
+from airflow_provider_opsgenie_incident._compat import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    default_deferrable,
+)
 from airflow_provider_opsgenie_incident._tasks import IncidentTargetTask, OpsgenieIncidentTask, request_result
 from airflow_provider_opsgenie_incident.client.errors import (
     InvalidRequestError,

@@ -9,8 +9,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
 
+from airflow_provider_opsgenie_incident._compat import TaskDeferred
 from airflow_provider_opsgenie_incident.client.errors import RequestFailedError, WaitTimeoutError
 from airflow_provider_opsgenie_incident.operators.incident import (
     OpsgenieCloseIncidentOperator,

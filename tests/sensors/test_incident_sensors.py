@@ -7,8 +7,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
 
+from airflow_provider_opsgenie_incident._compat import TaskDeferred
 from airflow_provider_opsgenie_incident.client.errors import InvalidRequestError
 from airflow_provider_opsgenie_incident.sensors.incident import (
     OpsgenieIncidentRequestSensor,
