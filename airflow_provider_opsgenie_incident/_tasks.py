@@ -11,6 +11,7 @@ Only the standard library and ``airflow.sdk`` are imported here: the hook (and w
 
 from __future__ import annotations
 
+import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -22,10 +23,28 @@ if TYPE_CHECKING:
     from airflow_provider_opsgenie_incident.client.types import IdentifierType
     from airflow_provider_opsgenie_incident.hooks.incident import OpsgenieIncidentHook
 
-__all__ = ["DEFAULT_CONN_ID", "IncidentTargetTask", "OpsgenieIncidentTask", "request_result"]
+__all__ = [
+    "DEFAULT_CONN_ID",
+    "MIN_DEFERRAL",
+    "IncidentTargetTask",
+    "OpsgenieIncidentTask",
+    "earliest_trigger_end",
+    "request_result",
+]
 
 #: The hook's ``default_conn_name``, repeated here so that parsing a DAG never imports the hook.
 DEFAULT_CONN_ID = "opsgenie_incident_default"
+
+#: Seconds a task of ours stays deferred at least. Airflow 3.2 and 3.3 can mark a task FAILED
+#: ("state mismatch") when its trigger fires within moments of the deferral: the executor's late
+#: success event for the process that deferred meets the task already resumed (apache/airflow#66374,
+#: #71580, #72716). A trigger whose condition holds sooner holds its event back until then.
+MIN_DEFERRAL = 5.0
+
+
+def earliest_trigger_end() -> float:
+    """Return the ``not_before`` of a trigger deferred now, in seconds since the epoch."""
+    return time.time() + MIN_DEFERRAL
 
 
 def request_result(request_id: str, data: dict[str, Any]) -> dict[str, Any]:

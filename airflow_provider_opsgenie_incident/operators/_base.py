@@ -21,11 +21,16 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from itertools import islice
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from airflow_provider_opsgenie_incident._compat import default_deferrable
-from airflow_provider_opsgenie_incident._tasks import IncidentTargetTask, OpsgenieIncidentTask, request_result
-from airflow_provider_opsgenie_incident.client.errors import ServerError, error_from_dict
+from airflow_provider_opsgenie_incident._tasks import (
+    IncidentTargetTask,
+    OpsgenieIncidentTask,
+    earliest_trigger_end,
+    request_result,
+)
+from airflow_provider_opsgenie_incident.client.errors import ServerError, WaitTimeoutError, error_from_dict
 from airflow_provider_opsgenie_incident.links import OpsgenieIncidentLink
 
 if TYPE_CHECKING:
@@ -114,13 +119,18 @@ class _OpsgenieIncidentRequestOperator(_OpsgenieIncidentBaseOperator):
     Make an asynchronous write and, by default, wait until Opsgenie has processed it.
 
     The write itself always runs in the worker: a deferred write would be sent again if the
-    triggerer restarted. Only the wait can move to the triggerer.
+    triggerer restarted. Only the wait can move to the triggerer, and only a wait that is not over
+    after ``defer_after`` seconds: Opsgenie usually processes a request well within a second, and
+    a trigger that fires within moments of the deferral can get the task marked failed on Airflow
+    3.2 and 3.3, so a task that defers stays deferred a few seconds at least.
 
     :param wait_for_completion: wait until the request is processed, and fail if it did not
         succeed; when False, return ``{"request_id"}`` at once.
     :param wait_timeout: seconds to wait at most before failing with ``WaitTimeoutError``.
     :param deferrable: wait in the triggerer instead of the worker. Without ``wait_for_completion``
         there is no wait to move, so a deployment-wide ``default_deferrable`` changes nothing.
+    :param defer_after: with ``deferrable``, seconds to wait in the worker first (default 2, twice
+        a slow processing time); a request processed by then costs no deferral. 0 polls once.
     :return: ``{"request_id", "incident_id", "action", "status"}`` of the processed request, each
         also its own XCom (only ``request_id`` without waiting).
     """
@@ -131,6 +141,7 @@ class _OpsgenieIncidentRequestOperator(_OpsgenieIncidentBaseOperator):
         wait_for_completion: bool = True,
         wait_timeout: float = 60.0,
         deferrable: bool = default_deferrable(),
+        defer_after: float = 2.0,
         **kwargs: Any,
     ) -> None:
         # Each key of the result is also its own XCom, so ``create.output["incident_id"]`` works.
@@ -138,9 +149,12 @@ class _OpsgenieIncidentRequestOperator(_OpsgenieIncidentBaseOperator):
         super().__init__(**kwargs)
         if wait_timeout <= 0:
             raise ValueError(f"wait_timeout must be positive, got {wait_timeout!r}")
+        if defer_after < 0:
+            raise ValueError(f"defer_after must not be negative, got {defer_after!r}")
         self.wait_for_completion = wait_for_completion
         self.wait_timeout = wait_timeout
         self.deferrable = deferrable
+        self.defer_after = defer_after
 
     def _result(self, context: Context, response: Any) -> dict[str, Any]:
         request_id = response.get("requestId")
@@ -149,20 +163,30 @@ class _OpsgenieIncidentRequestOperator(_OpsgenieIncidentBaseOperator):
         self.log.info("Opsgenie accepted %s: request %s", self.action, request_id)
         if not self.wait_for_completion:
             return {"request_id": request_id}
-        if self.deferrable:
-            from airflow_provider_opsgenie_incident.triggers.incident import OpsgenieIncidentRequestTrigger
-
-            self.defer(
-                trigger=OpsgenieIncidentRequestTrigger(
-                    request_id=request_id,
-                    opsgenie_incident_conn_id=self.opsgenie_incident_conn_id,
-                    deadline=time.time() + self.wait_timeout,
-                ),
-                method_name="execute_complete",
-                timeout=timedelta(seconds=self.wait_timeout + _DEFERRAL_GRACE),
-            )
-        data = self.hook.wait_for_request(request_id, timeout=self.wait_timeout)
+        deadline = time.time() + self.wait_timeout
+        in_worker = min(self.defer_after, self.wait_timeout) if self.deferrable else self.wait_timeout
+        try:
+            data = self.hook.wait_for_request(request_id, timeout=in_worker)
+        except WaitTimeoutError:
+            if in_worker >= self.wait_timeout:
+                raise
+            self._defer_wait(request_id, deadline)
         return self._processed(context, request_id, data)
+
+    def _defer_wait(self, request_id: str, deadline: float) -> NoReturn:
+        from airflow_provider_opsgenie_incident.triggers.incident import OpsgenieIncidentRequestTrigger
+
+        self.log.info("Request %s is still pending: waiting in the triggerer", request_id)
+        self.defer(
+            trigger=OpsgenieIncidentRequestTrigger(
+                request_id=request_id,
+                opsgenie_incident_conn_id=self.opsgenie_incident_conn_id,
+                deadline=deadline,
+                not_before=earliest_trigger_end(),
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=max(deadline - time.time(), 0.0) + _DEFERRAL_GRACE),
+        )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """

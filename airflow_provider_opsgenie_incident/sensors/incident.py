@@ -1,11 +1,13 @@
 """Sensors that wait for an asynchronous request to be processed or for an incident to reach a status.
 
 Both work in ``poke`` and ``reschedule`` mode in the worker, or with ``deferrable=True`` in the
-triggerer (they poke once in the worker first, so a condition that already holds costs no
-deferral). ``timeout`` and ``soft_fail`` behave the same in every mode: running out of time
-raises ``AirflowSensorTimeout``, or skips the task with ``soft_fail``; so does an incident
-reaching one of ``failure_statuses`` (``AirflowFailException``: no retry). A request processed
-with success false fails the task with ``RequestFailedError`` and the server's status text.
+triggerer (they poke once in the worker first, so a condition that already holds costs no deferral;
+once deferred, a task stays deferred at least ``MIN_DEFERRAL`` seconds, which keeps it clear of
+Airflow 3.2-3.3's scheduler/triggerer race). ``timeout`` and ``soft_fail`` behave the same in every
+mode: running out of time raises ``AirflowSensorTimeout``, or skips the task with ``soft_fail``; so
+does an incident reaching one of ``failure_statuses`` (``AirflowFailException``: no retry). A
+request processed with success false fails the task with ``RequestFailedError`` and the server's
+status text.
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ from airflow_provider_opsgenie_incident._compat import (
     AirflowSkipException,
     default_deferrable,
 )
-from airflow_provider_opsgenie_incident._tasks import IncidentTargetTask, OpsgenieIncidentTask, request_result
+from airflow_provider_opsgenie_incident._tasks import (
+    IncidentTargetTask,
+    OpsgenieIncidentTask,
+    earliest_trigger_end,
+    request_result,
+)
 from airflow_provider_opsgenie_incident.client.errors import (
     InvalidRequestError,
     NotFoundError,
@@ -160,6 +167,7 @@ class OpsgenieIncidentRequestSensor(_OpsgenieIncidentSensor):
             opsgenie_incident_conn_id=self.opsgenie_incident_conn_id,
             deadline=deadline,
             max_interval=self.poke_interval,
+            not_before=earliest_trigger_end(),
         )
 
     def _done(self, context: Context, found: dict[str, Any]) -> dict[str, Any]:
@@ -239,6 +247,7 @@ class OpsgenieIncidentStatusSensor(IncidentTargetTask, _OpsgenieIncidentSensor):
             opsgenie_incident_conn_id=self.opsgenie_incident_conn_id,
             poll_interval=self.poke_interval,
             deadline=deadline,
+            not_before=earliest_trigger_end(),
         )
 
     def _done(self, context: Context, found: dict[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,14 @@ ENTRY = "{{ dag_run.conf['entry_id'] }}"
 OPERATORS: dict[str, type[_OpsgenieIncidentBaseOperator]] = {
     name: getattr(module, name) for module in (incident, incident_update, timeline) for name in module.__all__
 }
-OPTIONS = {"opsgenie_incident_conn_id", "wait_for_completion", "wait_timeout", "deferrable", "max_results"}
+OPTIONS = {
+    "opsgenie_incident_conn_id",
+    "wait_for_completion",
+    "wait_timeout",
+    "deferrable",
+    "defer_after",
+    "max_results",
+}
 
 
 @dataclass(frozen=True)
