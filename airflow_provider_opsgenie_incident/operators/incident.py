@@ -15,6 +15,9 @@ validated before any request is sent; a value the API would refuse fails the tas
 
 from __future__ import annotations
 
+import hashlib
+import re
+import time
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_opsgenie_incident._tasks import IncidentTargetTask
@@ -34,6 +37,8 @@ from airflow_provider_opsgenie_incident.operators.incident_update import (
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from airflow.sdk import Context
+
     from airflow_provider_opsgenie_incident.client.types import Order, Priority, Responder, StatusPageEntry
 
 __all__ = [
@@ -50,6 +55,28 @@ __all__ = [
 ]
 
 _JSON = "json"
+
+#: The default idempotency key: one incident per task run (a retry or a cleared task adopts it).
+TASK_RUN_KEY = "{{ ti.dag_id }}.{{ ti.task_id }}.{{ ti.run_id }}.{{ ti.map_index }}"
+IDEMPOTENCY_PREFIX = "idem:"
+_HASH_LENGTH = 16
+_TAG_LIMIT = 50
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# Opsgenie applies a create asynchronously and its search may lag behind: after an ambiguous
+# failure, search, pause this long, and search again before creating once more.
+_SEARCH_SETTLE = 2.0
+
+
+def idempotency_tag(key: str) -> str:
+    """
+    Return the tag carrying an idempotency key: ``idem:<readable part>:<16 hex>``, at most 50 characters.
+
+    The hash covers the whole key; the readable part (the key's start, unsafe characters replaced)
+    is only for people reading the incident.
+    """
+    digest = hashlib.sha256(key.encode()).hexdigest()[:_HASH_LENGTH]
+    room = _TAG_LIMIT - len(IDEMPOTENCY_PREFIX) - 1 - _HASH_LENGTH
+    return f"{IDEMPOTENCY_PREFIX}{_UNSAFE.sub('_', key)[:room]}:{digest}"
 
 
 class OpsgenieCreateIncidentOperator(_OpsgenieIncidentRequestOperator):
@@ -68,8 +95,14 @@ class OpsgenieCreateIncidentOperator(_OpsgenieIncidentRequestOperator):
     :param impacted_services: ids of the impacted services (templated).
     :param status_page_entry: ``{"title": ..., "detail": ...}`` for the status page (templated).
     :param notify_stakeholders: whether Opsgenie notifies the stakeholders.
+    :param idempotency_key: what makes two creates the same incident (templated). Its tag
+        (``idem:...``, one of the 20 tags) goes on the incident, and an incident already carrying
+        it is adopted instead of creating another: after a failure that may have been applied, an
+        Airflow retry of the task, or a cleared task. The default is the task run (DAG id, task
+        id, run id, map index); None creates without looking.
     :return: ``{"request_id", "incident_id", "tiny_id", "url", "action", "status"}``; the web
-        address also feeds the task's "Opsgenie incident" link.
+        address also feeds the task's "Opsgenie incident" link. An adopted incident has
+        ``request_id`` None and ``status`` ``"Adopted incident"``.
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#create-incident
     """
@@ -87,6 +120,7 @@ class OpsgenieCreateIncidentOperator(_OpsgenieIncidentRequestOperator):
         "service_id",
         "impacted_services",
         "status_page_entry",
+        "idempotency_key",
     )
     template_fields_renderers = {
         "responders": _JSON,
@@ -111,6 +145,7 @@ class OpsgenieCreateIncidentOperator(_OpsgenieIncidentRequestOperator):
         impacted_services: Sequence[str] | None = None,
         status_page_entry: StatusPageEntry | None = None,
         notify_stakeholders: bool | None = None,
+        idempotency_key: str | None = TASK_RUN_KEY,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -125,6 +160,58 @@ class OpsgenieCreateIncidentOperator(_OpsgenieIncidentRequestOperator):
         self.impacted_services = impacted_services
         self.status_page_entry = status_page_entry
         self.notify_stakeholders = notify_stakeholders
+        self.idempotency_key = idempotency_key
+
+    def execute(self, context: Context) -> Any:
+        """Adopt the incident of this idempotency key if one exists, else create it."""
+        if not self.idempotency_key:
+            return super().execute(context)
+        from airflow_provider_opsgenie_incident.client.errors import OpsgenieIncidentError
+        from airflow_provider_opsgenie_incident.client.protocol import prepare
+        from airflow_provider_opsgenie_incident.client.retry import may_have_been_applied
+
+        tag = idempotency_tag(self.idempotency_key)
+        arguments = self._arguments()
+        arguments["tags"] = [*(arguments.get("tags") or []), tag]
+        prepare(self.action, arguments)  # bad input fails before the search
+        earlier = self._created_with(tag)
+        if earlier is None:
+            try:
+                return self._result(context, self.hook.call(self.action, arguments))
+            except OpsgenieIncidentError as error:
+                if not may_have_been_applied(error):
+                    raise
+                self.log.warning("The create may have been applied (%s): looking for tag %s", error, tag)
+                earlier = self._created_with(tag, settle=_SEARCH_SETTLE)
+            if earlier is None:
+                return self._result(context, self.hook.call(self.action, arguments))
+        self.log.info("Adopting incident %s, created earlier with tag %s", earlier.get("id"), tag)
+        return self._adopted(context, earlier)
+
+    def _created_with(self, tag: str, *, settle: float = 0.0) -> dict[str, Any] | None:
+        """Return the oldest incident carrying ``tag``; with ``settle``, look twice, that long apart."""
+        query = f'tag:"{tag}"'
+        for pause in (0.0, settle) if settle else (0.0,):
+            time.sleep(pause)
+            page = self.hook.call(
+                "list_incidents", {"query": query, "limit": 1, "sort": "createdAt", "order": "asc"}
+            )
+            if page.get("data"):
+                found: dict[str, Any] = page["data"][0]
+                return found
+        return None
+
+    def _adopted(self, context: Context, incident: dict[str, Any]) -> dict[str, Any]:
+        url = self.hook.incident_url(incident=incident)
+        OpsgenieIncidentLink.persist(context, url)
+        return {
+            "request_id": None,
+            "incident_id": incident.get("id"),
+            "tiny_id": incident.get("tinyId"),
+            "url": url,
+            "action": "Create",
+            "status": "Adopted incident",
+        }
 
 
 class OpsgenieCloseIncidentOperator(_OpsgenieIncidentNoteActionOperator):

@@ -47,8 +47,8 @@ async def test_a_request_still_pending_after_defer_after_is_waited_for_in_the_tr
     deferred_at = time.time()
 
     assert deferred_at - started >= 0.3  # waited defer_after in the worker, then deferred
-    writes = [(r.method, r.path) for r in emulator.requests if "/requests/" not in r.path]
-    assert writes == [("POST", "/v1/incidents/create")]
+    sent = [(r.method, r.path) for r in emulator.requests if "/requests/" not in r.path]
+    assert sent == [("GET", "/v1/incidents"), ("POST", "/v1/incidents/create")]  # search, create
     trigger = deferred.value.trigger
     assert isinstance(trigger, OpsgenieIncidentRequestTrigger)
     assert deferred.value.method_name == "execute_complete"

@@ -103,7 +103,11 @@ def test_not_waiting_returns_the_request_id_at_once(
 
     assert result.state == "success"
     assert result.xcom("create") == {"request_id": result.xcom("create", "request_id")}
-    assert [(r.method, r.path) for r in emulator.requests] == [("POST", "/v1/incidents/create")]
+    # The search for an incident of this task run, then the create; no wait.
+    assert [(r.method, r.path) for r in emulator.requests] == [
+        ("GET", "/v1/incidents"),
+        ("POST", "/v1/incidents/create"),
+    ]
 
 
 def test_wait_timeout_fails_with_wait_timeout_error(
