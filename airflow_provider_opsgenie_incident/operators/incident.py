@@ -177,14 +177,17 @@ class OpsgenieCreateIncidentOperator(_OpsgenieIncidentRequestOperator):
         earlier = self._created_with(tag)
         if earlier is None:
             try:
-                return self._result(context, self.hook.call(self.action, arguments))
+                response = self.hook.call(self.action, arguments)
             except OpsgenieIncidentError as error:
                 if not may_have_been_applied(error):
                     raise
                 self.log.warning("The create may have been applied (%s): looking for tag %s", error, tag)
                 earlier = self._created_with(tag, settle=_SEARCH_SETTLE)
+                if earlier is None:
+                    response = self.hook.call(self.action, arguments)
             if earlier is None:
-                return self._result(context, self.hook.call(self.action, arguments))
+                # Only the create is guarded: a failure while waiting for it is the wait's to report.
+                return self._result(context, response)
         self.log.info("Adopting incident %s, created earlier with tag %s", earlier.get("id"), tag)
         return self._adopted(context, earlier)
 

@@ -144,3 +144,21 @@ def test_a_key_of_none_creates_without_searching(
     assert creates(emulator) == ["POST /v1/incidents/create"]
     [incident] = emulator.incidents()
     assert incident["tags"] == []
+
+
+def test_a_failing_wait_never_creates_again(
+    opsgenie_incident_connection: OpsgenieEmulator, run_dag: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the create call is guarded: a gateway error while waiting for it fails the try, nothing more."""
+    emulator = opsgenie_incident_connection
+    connection = {"conn_type": "opsgenie_incident", "host": emulator.url, "password": emulator.api_key}
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_OPSGENIE_INCIDENT_DEFAULT", json.dumps({**connection, "extra": {"max_attempts": 1}})
+    )
+    emulator.add_fault(Fault("status", status=502, times=None, method="GET", path="/v1/incidents/requests/"))
+
+    result = run_dag(DAG_SOURCE.format(dag_id="failing_wait", options=""))
+
+    assert result.task_states == {"create": "failed"}
+    assert creates(emulator) == ["GET /v1/incidents", "POST /v1/incidents/create"]
+    assert len(emulator.incidents()) == 1
