@@ -51,8 +51,9 @@ def test_default_deferrable_reads_the_deployment_setting(blocked: str | None, se
     "name", ["AirflowFailException", "AirflowSensorTimeout", "AirflowSkipException", "TaskDeferred"]
 )
 def test_task_exceptions_are_the_ones_airflow_handles(name: str) -> None:
-    # The task runner catches the SDK's classes; airflow.exceptions, where 3.1 keeps them, names the same.
-    assert getattr(_compat, name) is getattr(airflow.sdk.exceptions, name)
+    # The SDK's classes since 3.2; airflow.exceptions, where 3.1 keeps them, names the same ones since.
+    home = airflow.sdk.exceptions if hasattr(airflow.sdk.exceptions, name) else airflow.exceptions
+    assert getattr(_compat, name) is getattr(home, name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # deprecated aliases since 3.2
         assert getattr(airflow.exceptions, name) is getattr(_compat, name)
