@@ -1,11 +1,58 @@
-"""Airflow names that moved between the supported releases, each imported here with its fallback.
+"""Every Airflow name that is private, or that moved between the supported releases (3.1 to 3.3).
 
-Every other module imports these from here, so a release that moves a name again is one edit.
+Every other module of the package imports these from here, so a release that moves a name again
+is one edit, and ``tests/test_compat.py`` checks each of them:
+
+- :func:`default_deferrable`: ``airflow.sdk.conf`` (3.2+), else ``airflow.configuration.conf`` (3.1).
+- ``AirflowFailException``, ``AirflowSensorTimeout``, ``AirflowSkipException``, ``TaskDeferred``:
+  ``airflow.sdk.exceptions`` (3.2+), else ``airflow.exceptions`` (3.1).
+- :func:`mask_secret`: ``airflow.sdk.log.mask_secret`` (3.1+), which also tells the supervisor.
+- :func:`redact_or_replace`: the secrets masker's ``redact``, which the task SDK keeps under a
+  private name (``airflow.sdk._shared.secrets_masker``). It fails closed: text that cannot be
+  masked is replaced by :data:`WITHHELD`, never sent out as it is.
+- :func:`xcom_value`: the deployment's XCom backend, ``airflow.sdk.execution_time.xcom.XCom``,
+  which the SDK has no public name for (3.1 to 3.3).
 """
 
 from __future__ import annotations
 
-__all__ = ["default_deferrable"]
+from typing import TYPE_CHECKING, Any
+
+try:
+    from airflow.sdk.exceptions import (
+        AirflowFailException,
+        AirflowSensorTimeout,
+        AirflowSkipException,
+        TaskDeferred,
+    )
+except ImportError:  # Airflow 3.1: the task SDK re-exports them from airflow.exceptions only later
+    from airflow.exceptions import (  # type: ignore[no-redef]
+        AirflowFailException,
+        AirflowSensorTimeout,
+        AirflowSkipException,
+        TaskDeferred,
+    )
+
+if TYPE_CHECKING:
+    from airflow.sdk.types import TaskInstanceKey
+
+__all__ = [
+    "WITHHELD",
+    "AirflowFailException",
+    "AirflowSensorTimeout",
+    "AirflowSkipException",
+    "TaskDeferred",
+    "default_deferrable",
+    "mask_secret",
+    "redact_or_replace",
+    "xcom_value",
+]
+
+#: What is sent instead of a text that Airflow's secrets masker could not check.
+WITHHELD = "(text withheld: Airflow's secrets masker is unavailable, so it could not be checked for secrets)"
+
+# The masker's home in the task SDK (3.1 to 3.3), then the deprecated alias 3.1 and 3.2 still keep.
+_MASKER_MODULES = ("airflow.sdk._shared.secrets_masker", "airflow.sdk.execution_time.secrets_masker")
 
 
 def default_deferrable() -> bool:
@@ -15,3 +62,41 @@ def default_deferrable() -> bool:
     except ImportError:  # Airflow 3.1: the task SDK has no conf yet
         from airflow.configuration import conf  # type: ignore[assignment]
     return conf.getboolean("operators", "default_deferrable", fallback=False)
+
+
+def mask_secret(secret: str) -> None:
+    """Register a secret with Airflow's masker, in this process and in the task's supervisor."""
+    from airflow.sdk.log import mask_secret as register
+
+    register(secret)
+
+
+def redact_or_replace(text: str) -> str:
+    """
+    Return ``text`` with every secret Airflow knows of masked, or :data:`WITHHELD` if that is impossible.
+
+    Use it on any text about to leave for Opsgenie (a message, a description, a note, details).
+    """
+    import importlib
+    import warnings
+
+    for module_name in _MASKER_MODULES:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the alias warns that it is deprecated
+                redact = importlib.import_module(module_name).redact
+        except (ImportError, AttributeError):
+            continue
+        try:
+            return str(redact(text))
+        except Exception:
+            # An unmasked text could carry a key to a third party: withhold it rather than fail open.
+            return WITHHELD
+    return WITHHELD
+
+
+def xcom_value(ti_key: TaskInstanceKey, key: str) -> Any:
+    """Read one XCom of a task instance through the deployment's XCom backend (for an extra link)."""
+    from airflow.sdk.execution_time.xcom import XCom
+
+    return XCom.get_value(ti_key=ti_key, key=key)

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperatorLink
 
 if TYPE_CHECKING:
-    from airflow.sdk import BaseOperator
-    from airflow.sdk.definitions.context import Context
+    from airflow.sdk import BaseOperator, Context
     from airflow.sdk.types import TaskInstanceKey
 
 __all__ = ["INCIDENT_URL_XCOM_KEY", "OpsgenieIncidentLink"]
@@ -32,9 +31,9 @@ class OpsgenieIncidentLink(BaseOperatorLink):
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
         """Return the incident's web address stored by the task, or an empty string."""
-        from airflow.sdk.execution_time.xcom import XCom
+        from airflow_provider_opsgenie_incident._compat import xcom_value
 
-        url = XCom.get_value(ti_key=ti_key, key=INCIDENT_URL_XCOM_KEY)
+        url = xcom_value(ti_key, INCIDENT_URL_XCOM_KEY)
         return str(url) if url else ""
 
     @staticmethod

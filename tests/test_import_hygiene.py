@@ -24,7 +24,11 @@ PROBE = """
 import importlib, json, sys
 import airflow.sdk
 from airflow.sdk import BaseNotifier, BaseOperator, BaseOperatorLink, BaseSensorOperator
-from airflow.sdk import PokeReturnValue, conf
+from airflow.sdk import PokeReturnValue
+try:
+    from airflow.sdk import conf
+except ImportError:  # Airflow 3.1
+    from airflow.configuration import conf
 import airflow.sdk.exceptions
 
 def top_level():
@@ -43,6 +47,7 @@ PARSE_TIME_MODULES = [
     f"{PACKAGE}.operators.timeline",
     f"{PACKAGE}.sensors.incident",
     f"{PACKAGE}.links",
+    f"{PACKAGE}._compat",
     *([f"{PACKAGE}.notifications.incident"] if find_spec(f"{PACKAGE}.notifications.incident") else []),
 ]
 

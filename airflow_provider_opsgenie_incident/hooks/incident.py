@@ -142,7 +142,7 @@ def _transport_cause(error: TransportError, settings: ClientSettings) -> str:
 
 def _mask_key(connection: Connection) -> None:
     """Register the key with Airflow's secret masker, whatever the connection's source."""
-    from airflow.sdk.log import mask_secret
+    from airflow_provider_opsgenie_incident._compat import mask_secret
 
     if connection.password:
         mask_secret(connection.password)

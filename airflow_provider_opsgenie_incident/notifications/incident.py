@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import BaseNotifier
 
+from airflow_provider_opsgenie_incident.connection import DEFAULT_CONN_ID
+
 if TYPE_CHECKING:
     from types import ModuleType
 
@@ -168,7 +170,7 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
     def __init__(
         self,
         *,
-        opsgenie_incident_conn_id: str = "opsgenie_incident_default",
+        opsgenie_incident_conn_id: str = DEFAULT_CONN_ID,
         fingerprint: str | None = None,
         note: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,

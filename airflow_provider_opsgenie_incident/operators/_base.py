@@ -1,8 +1,9 @@
 """The private bases of every operator: one ``execute``, driven by the endpoint catalogue.
 
 A concrete operator names its catalogue ``action`` and stores each of its arguments under the
-catalogue's argument name; :meth:`_OpsgenieIncidentBaseOperator.execute` collects them, calls the
-hook method of that name (which validates them before any I/O) and shapes the answer for XCom:
+catalogue's argument name; :meth:`_OpsgenieIncidentBaseOperator.execute` collects them and hands
+them to ``hook.call(action, arguments)`` (which validates them before any I/O), then shapes the
+answer for XCom:
 
 - a synchronous action (get an incident, every timeline action) returns the response's ``data``;
 - a listing pages through the results and returns at most ``max_results`` of them;
@@ -10,80 +11,43 @@ hook method of that name (which validates them before any I/O) and shapes the an
   default, waits until Opsgenie has processed it, in the worker or deferred to the triggerer,
   and fails with :class:`RequestFailedError` (the server's status text) when it did not succeed.
 
-Only the standard library, ``airflow.sdk`` and the client's pure modules are imported here: the
-hook (and with it ``requests``) is loaded when a task first needs it, never while a DAG is parsed.
+Each parameter is documented once, in the base that owns it. Only the standard library,
+``airflow.sdk`` and the client's pure modules are imported here: the hook (and with it
+``requests``) is loaded when a task first needs it, never while a DAG is parsed.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import timedelta
-from functools import cached_property
 from itertools import islice
-from typing import TYPE_CHECKING, Any, ClassVar
-
-from airflow.sdk import BaseOperator
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from airflow_provider_opsgenie_incident._compat import default_deferrable
-from airflow_provider_opsgenie_incident.client.errors import ServerError, error_from_dict
+from airflow_provider_opsgenie_incident._tasks import (
+    IncidentTargetTask,
+    OpsgenieIncidentTask,
+    earliest_trigger_end,
+    request_result,
+)
+from airflow_provider_opsgenie_incident.client.errors import ServerError, WaitTimeoutError, error_from_dict
 from airflow_provider_opsgenie_incident.links import OpsgenieIncidentLink
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow.sdk.definitions.context import Context
-
-    from airflow_provider_opsgenie_incident.client.types import IdentifierType
-    from airflow_provider_opsgenie_incident.hooks.incident import OpsgenieIncidentHook
-
-__all__ = ["DEFAULT_CONN_ID", "request_result"]
-
-#: The hook's ``default_conn_name``, repeated here so that parsing a DAG never imports the hook.
-DEFAULT_CONN_ID = "opsgenie_incident_default"
+    from airflow.sdk import Context
 
 # The trigger fails with WaitTimeoutError at ``wait_timeout`` on its own; the deferral timeout is
 # only a backstop for a trigger that never reports, so it must not pre-empt that typed error.
 _DEFERRAL_GRACE = 60.0
 
 
-def request_result(request_id: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Summarise a processed asynchronous request for XCom."""
-    return {
-        "request_id": request_id,
-        "incident_id": data.get("incidentId") or None,
-        "action": data.get("action"),
-        "status": data.get("status"),
-    }
+class _OpsgenieIncidentBaseOperator(OpsgenieIncidentTask):
+    """Call one catalogue action through :class:`OpsgenieIncidentHook` and return its answer."""
 
-
-class _OpsgenieIncidentHookMixin:
-    """Give an operator or sensor its hook, built on first use: constructing a task costs no lookup."""
-
-    opsgenie_incident_conn_id: str
-
-    @cached_property
-    def hook(self) -> OpsgenieIncidentHook:
-        """The hook of ``opsgenie_incident_conn_id`` (imported here, so parsing a DAG never loads it)."""
-        from airflow_provider_opsgenie_incident.hooks.incident import OpsgenieIncidentHook
-
-        return OpsgenieIncidentHook(self.opsgenie_incident_conn_id)
-
-
-class _OpsgenieIncidentBaseOperator(_OpsgenieIncidentHookMixin, BaseOperator):
-    """
-    Call one catalogue action through :class:`OpsgenieIncidentHook` and return its answer.
-
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    """
-
-    #: The catalogue key (and hook method) this operator calls.
+    #: The catalogue key this operator calls.
     action: ClassVar[str]
-    template_fields: Sequence[str] = ("opsgenie_incident_conn_id",)
-    ui_color = "#e8f1fc"
-
-    def __init__(self, *, opsgenie_incident_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.opsgenie_incident_conn_id = opsgenie_incident_conn_id
 
     def execute(self, context: Context) -> Any:
         """Call the action with this operator's (rendered) arguments and return the result for XCom."""
@@ -100,7 +64,7 @@ class _OpsgenieIncidentBaseOperator(_OpsgenieIncidentHookMixin, BaseOperator):
         }
 
     def _request(self, arguments: dict[str, Any]) -> Any:
-        return getattr(self.hook, self.action)(**arguments)
+        return self.hook.call(self.action, arguments)
 
     def _result(self, context: Context, response: Any) -> Any:
         data = response.get("data", response)
@@ -116,12 +80,12 @@ class _OpsgenieIncidentBaseOperator(_OpsgenieIncidentHookMixin, BaseOperator):
 
 class _OpsgenieIncidentListOperator(_OpsgenieIncidentBaseOperator):
     """
-    Page through a listing with the client's iterator and return at most ``max_results`` items.
+    Page through a listing with the hook's iterator and return at most ``max_results`` items.
 
     :param max_results: the most items to return (and store in XCom); None returns them all.
     """
 
-    #: The client method yielding every item, page after page.
+    #: The hook method yielding every item, page after page (it takes the action's arguments).
     iterator: ClassVar[str]
 
     def __init__(self, *, max_results: int | None = 100, **kwargs: Any) -> None:
@@ -131,7 +95,7 @@ class _OpsgenieIncidentListOperator(_OpsgenieIncidentBaseOperator):
         self.max_results = max_results
 
     def _request(self, arguments: dict[str, Any]) -> list[dict[str, Any]]:
-        items = getattr(self.hook.client, self.iterator)(**arguments)
+        items = getattr(self.hook, self.iterator)(**arguments)
         if self.max_results is None:
             return list(items)
         found = list(islice(items, self.max_results + 1))
@@ -152,13 +116,20 @@ class _OpsgenieIncidentRequestOperator(_OpsgenieIncidentBaseOperator):
     Make an asynchronous write and, by default, wait until Opsgenie has processed it.
 
     The write itself always runs in the worker: a deferred write would be sent again if the
-    triggerer restarted. Only the wait can move to the triggerer.
+    triggerer restarted. Only the wait can move to the triggerer, and only a wait that is not over
+    after ``defer_after`` seconds: Opsgenie usually processes a request well within a second, and
+    a trigger that fires within moments of the deferral can get the task marked failed on Airflow
+    3.2 and 3.3, so a task that defers stays deferred a few seconds at least.
 
     :param wait_for_completion: wait until the request is processed, and fail if it did not
         succeed; when False, return ``{"request_id"}`` at once.
     :param wait_timeout: seconds to wait at most before failing with ``WaitTimeoutError``.
     :param deferrable: wait in the triggerer instead of the worker. Without ``wait_for_completion``
         there is no wait to move, so a deployment-wide ``default_deferrable`` changes nothing.
+    :param defer_after: with ``deferrable``, seconds to wait in the worker first (default 2, twice
+        a slow processing time); a request processed by then costs no deferral. 0 polls once.
+    :return: ``{"request_id", "incident_id", "action", "status"}`` of the processed request, each
+        also its own XCom (only ``request_id`` without waiting).
     """
 
     def __init__(
@@ -167,6 +138,7 @@ class _OpsgenieIncidentRequestOperator(_OpsgenieIncidentBaseOperator):
         wait_for_completion: bool = True,
         wait_timeout: float = 60.0,
         deferrable: bool = default_deferrable(),
+        defer_after: float = 2.0,
         **kwargs: Any,
     ) -> None:
         # Each key of the result is also its own XCom, so ``create.output["incident_id"]`` works.
@@ -174,9 +146,12 @@ class _OpsgenieIncidentRequestOperator(_OpsgenieIncidentBaseOperator):
         super().__init__(**kwargs)
         if wait_timeout <= 0:
             raise ValueError(f"wait_timeout must be positive, got {wait_timeout!r}")
+        if defer_after < 0:
+            raise ValueError(f"defer_after must not be negative, got {defer_after!r}")
         self.wait_for_completion = wait_for_completion
         self.wait_timeout = wait_timeout
         self.deferrable = deferrable
+        self.defer_after = defer_after
 
     def _result(self, context: Context, response: Any) -> dict[str, Any]:
         request_id = response.get("requestId")
@@ -185,20 +160,30 @@ class _OpsgenieIncidentRequestOperator(_OpsgenieIncidentBaseOperator):
         self.log.info("Opsgenie accepted %s: request %s", self.action, request_id)
         if not self.wait_for_completion:
             return {"request_id": request_id}
-        if self.deferrable:
-            from airflow_provider_opsgenie_incident.triggers.incident import OpsgenieIncidentRequestTrigger
-
-            self.defer(
-                trigger=OpsgenieIncidentRequestTrigger(
-                    request_id=request_id,
-                    opsgenie_incident_conn_id=self.opsgenie_incident_conn_id,
-                    deadline=time.time() + self.wait_timeout,
-                ),
-                method_name="execute_complete",
-                timeout=timedelta(seconds=self.wait_timeout + _DEFERRAL_GRACE),
-            )
-        data = self.hook.wait_for_request(request_id, timeout=self.wait_timeout)
+        deadline = time.time() + self.wait_timeout
+        in_worker = min(self.defer_after, self.wait_timeout) if self.deferrable else self.wait_timeout
+        try:
+            data = self.hook.wait_for_request(request_id, timeout=in_worker)
+        except WaitTimeoutError:
+            if in_worker >= self.wait_timeout:
+                raise
+            self._defer_wait(request_id, deadline)
         return self._processed(context, request_id, data)
+
+    def _defer_wait(self, request_id: str, deadline: float) -> NoReturn:
+        from airflow_provider_opsgenie_incident.triggers.incident import OpsgenieIncidentRequestTrigger
+
+        self.log.info("Request %s is still pending: waiting in the triggerer", request_id)
+        self.defer(
+            trigger=OpsgenieIncidentRequestTrigger(
+                request_id=request_id,
+                opsgenie_incident_conn_id=self.opsgenie_incident_conn_id,
+                deadline=deadline,
+                not_before=earliest_trigger_end(),
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=max(deadline - time.time(), 0.0) + _DEFERRAL_GRACE),
+        )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """
@@ -222,33 +207,20 @@ class _OpsgenieIncidentRequestOperator(_OpsgenieIncidentBaseOperator):
         return result
 
 
-class _OpsgenieIncidentActionOperator(_OpsgenieIncidentRequestOperator):
-    """
-    Act on one incident, named by id or tiny id.
-
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
-    """
+class _OpsgenieIncidentActionOperator(IncidentTargetTask, _OpsgenieIncidentRequestOperator):
+    """Make an asynchronous write on one incident."""
 
     template_fields: Sequence[str] = (
         *_OpsgenieIncidentRequestOperator.template_fields,
-        "identifier",
-        "identifier_type",
+        *IncidentTargetTask.template_fields,
     )
-
-    def __init__(
-        self, *, identifier: str, identifier_type: IdentifierType | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.identifier = identifier
-        self.identifier_type = identifier_type
 
 
 class _OpsgenieIncidentNoteActionOperator(_OpsgenieIncidentActionOperator):
     """
     Act on one incident and leave an optional note in its activity.
 
-    :param note: a note to add with the action (templated).
+    :param note: a note to add with the action, at most 25000 characters (templated).
     """
 
     template_fields: Sequence[str] = (*_OpsgenieIncidentActionOperator.template_fields, "note")

@@ -1,7 +1,9 @@
-"""Operators that create, read, list, close, resolve and delete incidents, and add notes and responders.
+"""Operators for an incident's lifecycle (create, close, resolve, delete) and for reading incidents.
 
-The operators that change an incident's tags, details, priority, message or description live
-in :mod:`airflow_provider_opsgenie_incident.operators.incident_update`.
+Reading means getting one incident and listing incidents, an incident's notes and its activity
+log. The operators that change what an incident says (notes, responders, tags, details, priority,
+message, description) live in :mod:`airflow_provider_opsgenie_incident.operators.incident_update`;
+the two of them that this module used to hold are still importable from here.
 
 Every write is asynchronous on the server: by default the operator waits until Opsgenie has
 processed it (``wait_for_completion``, at most ``wait_timeout`` seconds, in the worker or, with
@@ -13,8 +15,12 @@ validated before any request is sent; a value the API would refuse fails the tas
 
 from __future__ import annotations
 
+import hashlib
+import re
+import time
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_opsgenie_incident._tasks import IncidentTargetTask
 from airflow_provider_opsgenie_incident.links import OpsgenieIncidentLink
 from airflow_provider_opsgenie_incident.operators._base import (
     _OpsgenieIncidentActionOperator,
@@ -23,17 +29,17 @@ from airflow_provider_opsgenie_incident.operators._base import (
     _OpsgenieIncidentNoteActionOperator,
     _OpsgenieIncidentRequestOperator,
 )
+from airflow_provider_opsgenie_incident.operators.incident_update import (
+    OpsgenieAddIncidentNoteOperator,
+    OpsgenieAddIncidentResponderOperator,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from airflow_provider_opsgenie_incident.client.types import (
-        IdentifierType,
-        Order,
-        Priority,
-        Responder,
-        StatusPageEntry,
-    )
+    from airflow.sdk import Context
+
+    from airflow_provider_opsgenie_incident.client.types import Order, Priority, Responder, StatusPageEntry
 
 __all__ = [
     "OpsgenieAddIncidentNoteOperator",
@@ -49,6 +55,28 @@ __all__ = [
 ]
 
 _JSON = "json"
+
+#: The default idempotency key: one incident per task run (a retry or a cleared task adopts it).
+TASK_RUN_KEY = "{{ ti.dag_id }}.{{ ti.task_id }}.{{ ti.run_id }}.{{ ti.map_index }}"
+IDEMPOTENCY_PREFIX = "idem:"
+_HASH_LENGTH = 16
+_TAG_LIMIT = 50
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# Opsgenie applies a create asynchronously and its search may lag behind: after an ambiguous
+# failure, search, pause this long, and search again before creating once more.
+_SEARCH_SETTLE = 2.0
+
+
+def idempotency_tag(key: str) -> str:
+    """
+    Return the tag carrying an idempotency key: ``idem:<readable part>:<16 hex>``, at most 50 characters.
+
+    The hash covers the whole key; the readable part (the key's start, unsafe characters replaced)
+    is only for people reading the incident.
+    """
+    digest = hashlib.sha256(key.encode()).hexdigest()[:_HASH_LENGTH]
+    room = _TAG_LIMIT - len(IDEMPOTENCY_PREFIX) - 1 - _HASH_LENGTH
+    return f"{IDEMPOTENCY_PREFIX}{_UNSAFE.sub('_', key)[:room]}:{digest}"
 
 
 class OpsgenieCreateIncidentOperator(_OpsgenieIncidentRequestOperator):
@@ -67,13 +95,14 @@ class OpsgenieCreateIncidentOperator(_OpsgenieIncidentRequestOperator):
     :param impacted_services: ids of the impacted services (templated).
     :param status_page_entry: ``{"title": ..., "detail": ...}`` for the status page (templated).
     :param notify_stakeholders: whether Opsgenie notifies the stakeholders.
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the incident exists (default); when False, return
-        ``{"request_id"}`` at once.
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
+    :param idempotency_key: what makes two creates the same incident (templated). Its tag
+        (``idem:...``, one of the 20 tags) goes on the incident, and an incident already carrying
+        it is adopted instead of creating another: after a failure that may have been applied, an
+        Airflow retry of the task, or a cleared task. The default is the task run (DAG id, task
+        id, run id, map index); None creates without looking.
     :return: ``{"request_id", "incident_id", "tiny_id", "url", "action", "status"}``; the web
-        address also feeds the task's "Opsgenie incident" link.
+        address also feeds the task's "Opsgenie incident" link. An adopted incident has
+        ``request_id`` None and ``status`` ``"Adopted incident"``.
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#create-incident
     """
@@ -91,6 +120,7 @@ class OpsgenieCreateIncidentOperator(_OpsgenieIncidentRequestOperator):
         "service_id",
         "impacted_services",
         "status_page_entry",
+        "idempotency_key",
     )
     template_fields_renderers = {
         "responders": _JSON,
@@ -115,6 +145,7 @@ class OpsgenieCreateIncidentOperator(_OpsgenieIncidentRequestOperator):
         impacted_services: Sequence[str] | None = None,
         status_page_entry: StatusPageEntry | None = None,
         notify_stakeholders: bool | None = None,
+        idempotency_key: str | None = TASK_RUN_KEY,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -129,15 +160,97 @@ class OpsgenieCreateIncidentOperator(_OpsgenieIncidentRequestOperator):
         self.impacted_services = impacted_services
         self.status_page_entry = status_page_entry
         self.notify_stakeholders = notify_stakeholders
+        self.idempotency_key = idempotency_key
+
+    def execute(self, context: Context) -> Any:
+        """Adopt the incident of this idempotency key if one exists, else create it."""
+        if not self.idempotency_key:
+            return super().execute(context)
+        from airflow_provider_opsgenie_incident.client.errors import OpsgenieIncidentError
+        from airflow_provider_opsgenie_incident.client.protocol import prepare
+        from airflow_provider_opsgenie_incident.client.retry import may_have_been_applied
+
+        tag = idempotency_tag(self.idempotency_key)
+        arguments = self._arguments()
+        arguments["tags"] = [*(arguments.get("tags") or []), tag]
+        prepare(self.action, arguments)  # bad input fails before the search
+        earlier = self._created_with(tag)
+        if earlier is None:
+            try:
+                response = self.hook.call(self.action, arguments)
+            except OpsgenieIncidentError as error:
+                if not may_have_been_applied(error):
+                    raise
+                self.log.warning("The create may have been applied (%s): looking for tag %s", error, tag)
+                earlier = self._created_with(tag, settle=_SEARCH_SETTLE)
+                if earlier is None:
+                    response = self.hook.call(self.action, arguments)
+            if earlier is None:
+                # Only the create is guarded: a failure while waiting for it is the wait's to report.
+                return self._result(context, response)
+        self.log.info("Adopting incident %s, created earlier with tag %s", earlier.get("id"), tag)
+        return self._adopted(context, earlier)
+
+    def _created_with(self, tag: str, *, settle: float = 0.0) -> dict[str, Any] | None:
+        """Return the oldest incident carrying ``tag``; with ``settle``, look twice, that long apart."""
+        query = f'tag:"{tag}"'
+        for pause in (0.0, settle) if settle else (0.0,):
+            time.sleep(pause)
+            page = self.hook.call(
+                "list_incidents", {"query": query, "limit": 1, "sort": "createdAt", "order": "asc"}
+            )
+            if page.get("data"):
+                found: dict[str, Any] = page["data"][0]
+                return found
+        return None
+
+    def _adopted(self, context: Context, incident: dict[str, Any]) -> dict[str, Any]:
+        url = self.hook.incident_url(incident=incident)
+        OpsgenieIncidentLink.persist(context, url)
+        return {
+            "request_id": None,
+            "incident_id": incident.get("id"),
+            "tiny_id": incident.get("tinyId"),
+            "url": url,
+            "action": "Create",
+            "status": "Adopted incident",
+        }
 
 
-class OpsgenieGetIncidentOperator(_OpsgenieIncidentBaseOperator):
+class OpsgenieCloseIncidentOperator(_OpsgenieIncidentNoteActionOperator):
+    """
+    Close an incident.
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#close-incident
+    """
+
+    action = "close_incident"
+
+
+class OpsgenieResolveIncidentOperator(_OpsgenieIncidentNoteActionOperator):
+    """
+    Resolve an incident (resolved is not closed: close it later, or let Opsgenie do it).
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#resolve-incident
+    """
+
+    action = "resolve_incident"
+
+
+class OpsgenieDeleteIncidentOperator(_OpsgenieIncidentActionOperator):
+    """
+    Delete an incident.
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#delete-incident
+    """
+
+    action = "delete_incident"
+
+
+class OpsgenieGetIncidentOperator(IncidentTargetTask, _OpsgenieIncidentBaseOperator):
     """
     Get an incident.
 
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
     :return: the incident, as the API returns it (``id``, ``tinyId``, ``status``, ``links``...).
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#get-incident
@@ -146,17 +259,9 @@ class OpsgenieGetIncidentOperator(_OpsgenieIncidentBaseOperator):
     action = "get_incident"
     template_fields: Sequence[str] = (
         *_OpsgenieIncidentBaseOperator.template_fields,
-        "identifier",
-        "identifier_type",
+        *IncidentTargetTask.template_fields,
     )
     operator_extra_links = (OpsgenieIncidentLink(),)
-
-    def __init__(
-        self, *, identifier: str, identifier_type: IdentifierType | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.identifier = identifier
-        self.identifier_type = identifier_type
 
 
 class OpsgenieListIncidentsOperator(_OpsgenieIncidentListOperator):
@@ -167,8 +272,6 @@ class OpsgenieListIncidentsOperator(_OpsgenieIncidentListOperator):
     :param sort: ``createdAt`` (default), ``tinyId``, ``message``, ``status``, ``isSeen`` or
         ``owner`` (templated).
     :param order: ``desc`` (default) or ``asc`` (templated).
-    :param max_results: the most incidents to return (and store in XCom); None returns them all.
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
     :return: a list of incidents.
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#list-incidents
@@ -192,27 +295,21 @@ class OpsgenieListIncidentsOperator(_OpsgenieIncidentListOperator):
         self.order = order
 
 
-class _OpsgenieIncidentHistoryOperator(_OpsgenieIncidentListOperator):
-    """Page through one incident's notes or activity log."""
+class _OpsgenieIncidentHistoryOperator(IncidentTargetTask, _OpsgenieIncidentListOperator):
+    """
+    Page through one incident's notes or activity log.
+
+    :param order: ``desc`` (default, newest first) or ``asc`` (templated).
+    """
 
     template_fields: Sequence[str] = (
         *_OpsgenieIncidentListOperator.template_fields,
-        "identifier",
-        "identifier_type",
+        *IncidentTargetTask.template_fields,
         "order",
     )
 
-    def __init__(
-        self,
-        *,
-        identifier: str,
-        identifier_type: IdentifierType | None = None,
-        order: Order | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, order: Order | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.identifier = identifier
-        self.identifier_type = identifier_type
         self.order = order
 
 
@@ -220,11 +317,6 @@ class OpsgenieListIncidentNotesOperator(_OpsgenieIncidentHistoryOperator):
     """
     List an incident's notes, page after page.
 
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
-    :param order: ``desc`` (default, newest first) or ``asc`` (templated).
-    :param max_results: the most notes to return (and store in XCom); None returns them all.
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
     :return: a list of notes (``note``, ``owner``, ``createdAt``, ``offset``).
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#list-incident-notes
@@ -238,11 +330,6 @@ class OpsgenieListIncidentLogsOperator(_OpsgenieIncidentHistoryOperator):
     """
     List an incident's activity log, page after page.
 
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
-    :param order: ``desc`` (default, newest first) or ``asc`` (templated).
-    :param max_results: the most log entries to return (and store in XCom); None returns them all.
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
     :return: a list of log entries (``log``, ``type``, ``owner``, ``createdAt``, ``offset``).
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#list-incident-logs
@@ -250,113 +337,3 @@ class OpsgenieListIncidentLogsOperator(_OpsgenieIncidentHistoryOperator):
 
     action = "list_logs"
     iterator = "iter_logs"
-
-
-class OpsgenieDeleteIncidentOperator(_OpsgenieIncidentActionOperator):
-    """
-    Delete an incident.
-
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the request is processed (default).
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
-    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
-
-    .. seealso:: https://docs.opsgenie.com/docs/incident-api#delete-incident
-    """
-
-    action = "delete_incident"
-    template_fields: Sequence[str] = _OpsgenieIncidentActionOperator.template_fields
-
-
-class OpsgenieCloseIncidentOperator(_OpsgenieIncidentNoteActionOperator):
-    """
-    Close an incident.
-
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
-    :param note: a note to add, at most 25000 characters (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the request is processed (default).
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
-    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
-
-    .. seealso:: https://docs.opsgenie.com/docs/incident-api#close-incident
-    """
-
-    action = "close_incident"
-    template_fields: Sequence[str] = _OpsgenieIncidentNoteActionOperator.template_fields
-
-
-class OpsgenieResolveIncidentOperator(_OpsgenieIncidentNoteActionOperator):
-    """
-    Resolve an incident (resolved is not closed: close it later, or let Opsgenie do it).
-
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
-    :param note: a note to add, at most 25000 characters (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the request is processed (default).
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
-    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
-
-    .. seealso:: https://docs.opsgenie.com/docs/incident-api#resolve-incident
-    """
-
-    action = "resolve_incident"
-    template_fields: Sequence[str] = _OpsgenieIncidentNoteActionOperator.template_fields
-
-
-class OpsgenieAddIncidentNoteOperator(_OpsgenieIncidentActionOperator):
-    """
-    Add a note to an incident.
-
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
-    :param note: the note, at most 25000 characters (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the request is processed (default).
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
-    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
-
-    .. seealso:: https://docs.opsgenie.com/docs/incident-api#add-note-to-incident
-    """
-
-    action = "add_note"
-    template_fields: Sequence[str] = (*_OpsgenieIncidentActionOperator.template_fields, "note")
-
-    def __init__(self, *, note: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.note = note
-
-
-class OpsgenieAddIncidentResponderOperator(_OpsgenieIncidentNoteActionOperator):
-    """
-    Add teams or users as responders of an incident.
-
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
-    :param responders: e.g. ``[{"type": "team", "name": "NOC"}, {"type": "user", "username": "a@b.c"}]``
-        (templated).
-    :param note: a note to add (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the request is processed (default).
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
-    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
-
-    .. seealso:: https://docs.opsgenie.com/docs/incident-api#add-responder-to-incident
-    """
-
-    action = "add_responder"
-    template_fields: Sequence[str] = (*_OpsgenieIncidentNoteActionOperator.template_fields, "responders")
-    template_fields_renderers = {"responders": _JSON}
-
-    def __init__(self, *, responders: Sequence[Responder], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.responders = responders

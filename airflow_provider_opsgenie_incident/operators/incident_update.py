@@ -1,7 +1,8 @@
-"""Operators that change an incident's tags, details, priority, message or description.
+"""Operators that change what an incident says and who works on it.
 
-Like every incident write, they wait by default until Opsgenie has processed the request (see
-:mod:`airflow_provider_opsgenie_incident.operators.incident`).
+Notes, responders, tags, details (custom properties), priority, message and description; the
+incident's lifecycle and the reads are in :mod:`airflow_provider_opsgenie_incident.operators.incident`.
+Like every incident write, they wait by default until Opsgenie has processed the request.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from airflow_provider_opsgenie_incident.operators._base import (
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from airflow_provider_opsgenie_incident.client.types import Priority
+    from airflow_provider_opsgenie_incident.client.types import Priority, Responder
 
 __all__ = [
     "OpsgenieAddIncidentDetailsOperator",
+    "OpsgenieAddIncidentNoteOperator",
+    "OpsgenieAddIncidentResponderOperator",
     "OpsgenieAddIncidentTagsOperator",
     "OpsgenieRemoveIncidentDetailsOperator",
     "OpsgenieRemoveIncidentTagsOperator",
@@ -29,6 +32,42 @@ __all__ = [
 ]
 
 _JSON = "json"
+
+
+class OpsgenieAddIncidentNoteOperator(_OpsgenieIncidentActionOperator):
+    """
+    Add a note to an incident.
+
+    :param note: the note, at most 25000 characters (templated).
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#add-note-to-incident
+    """
+
+    action = "add_note"
+    template_fields: Sequence[str] = (*_OpsgenieIncidentActionOperator.template_fields, "note")
+
+    def __init__(self, *, note: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.note = note
+
+
+class OpsgenieAddIncidentResponderOperator(_OpsgenieIncidentNoteActionOperator):
+    """
+    Add teams or users as responders of an incident.
+
+    :param responders: e.g. ``[{"type": "team", "name": "NOC"}, {"type": "user", "username": "a@b.c"}]``
+        (templated).
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-api#add-responder-to-incident
+    """
+
+    action = "add_responder"
+    template_fields: Sequence[str] = (*_OpsgenieIncidentNoteActionOperator.template_fields, "responders")
+    template_fields_renderers = {"responders": _JSON}
+
+    def __init__(self, *, responders: Sequence[Responder], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.responders = responders
 
 
 class _OpsgenieIncidentTagsOperator(_OpsgenieIncidentNoteActionOperator):
@@ -46,15 +85,7 @@ class OpsgenieAddIncidentTagsOperator(_OpsgenieIncidentTagsOperator):
     """
     Add tags to an incident.
 
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
     :param tags: the tags to add, at most 20 of 50 characters each (templated).
-    :param note: a note to add (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the request is processed (default).
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
-    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#add-tags-to-incident
     """
@@ -66,15 +97,7 @@ class OpsgenieRemoveIncidentTagsOperator(_OpsgenieIncidentTagsOperator):
     """
     Remove tags from an incident.
 
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
     :param tags: the tags to remove (templated).
-    :param note: a note to add (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the request is processed (default).
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
-    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#remove-tags-from-incident
     """
@@ -86,15 +109,7 @@ class OpsgenieAddIncidentDetailsOperator(_OpsgenieIncidentNoteActionOperator):
     """
     Add custom properties (details) to an incident.
 
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
     :param details: the properties to add, a ``str`` to ``str`` mapping (templated).
-    :param note: a note to add (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the request is processed (default).
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
-    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#add-details-custom-properties-to-incident
     """
@@ -112,15 +127,7 @@ class OpsgenieRemoveIncidentDetailsOperator(_OpsgenieIncidentNoteActionOperator)
     """
     Remove custom properties (details) from an incident.
 
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
     :param keys: the names of the properties to remove (templated).
-    :param note: a note to add (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the request is processed (default).
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
-    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#remove-details-custom-properties-from-incident
     """
@@ -138,14 +145,7 @@ class OpsgenieUpdateIncidentPriorityOperator(_OpsgenieIncidentActionOperator):
     """
     Change an incident's priority.
 
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
     :param priority: ``P1`` to ``P5`` (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the request is processed (default).
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
-    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#update-incident-priority
     """
@@ -162,14 +162,7 @@ class OpsgenieUpdateIncidentMessageOperator(_OpsgenieIncidentActionOperator):
     """
     Change an incident's message (its title).
 
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
     :param message: the new message, at most 130 characters (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the request is processed (default).
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
-    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#update-incident-message
     """
@@ -186,14 +179,7 @@ class OpsgenieUpdateIncidentDescriptionOperator(_OpsgenieIncidentActionOperator)
     """
     Change an incident's description; an empty string clears it.
 
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
     :param description: the new description, at most 15000 characters (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param wait_for_completion: wait until the request is processed (default).
-    :param wait_timeout: seconds to wait at most.
-    :param deferrable: wait in the triggerer instead of the worker.
-    :return: ``{"request_id", "incident_id", "action", "status"}`` (only ``request_id`` without waiting).
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#update-incident-description
     """

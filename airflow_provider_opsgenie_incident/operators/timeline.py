@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow.sdk import BaseOperator
+
 from airflow_provider_opsgenie_incident.operators._base import (
     _OpsgenieIncidentBaseOperator,
     _OpsgenieIncidentListOperator,
@@ -31,36 +33,51 @@ __all__ = [
 ]
 
 
-class _OpsgenieTimelineEntryOperator(_OpsgenieIncidentBaseOperator):
+class _IncidentTimelineTask(BaseOperator):
     """
-    Act on one timeline entry of an incident.
+    Name the incident whose timeline a task reads or changes.
 
     :param incident_id: the incident's id (templated).
-    :param entry_id: the timeline entry's id (templated).
     """
+
+    template_fields: Sequence[str] = ("incident_id",)
+
+    def __init__(self, *, incident_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.incident_id = incident_id
+
+
+class _OpsgenieTimelineOperator(_IncidentTimelineTask, _OpsgenieIncidentBaseOperator):
+    """Call one timeline action on an incident."""
 
     template_fields: Sequence[str] = (
         *_OpsgenieIncidentBaseOperator.template_fields,
-        "incident_id",
-        "entry_id",
+        *_IncidentTimelineTask.template_fields,
     )
 
-    def __init__(self, *, incident_id: str, entry_id: str, **kwargs: Any) -> None:
+
+class _OpsgenieTimelineEntryOperator(_OpsgenieTimelineOperator):
+    """
+    Act on one timeline entry of an incident.
+
+    :param entry_id: the timeline entry's id (templated).
+    """
+
+    template_fields: Sequence[str] = (*_OpsgenieTimelineOperator.template_fields, "entry_id")
+
+    def __init__(self, *, entry_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.incident_id = incident_id
         self.entry_id = entry_id
 
 
-class OpsgenieAddTimelineEntryOperator(_OpsgenieIncidentBaseOperator):
+class OpsgenieAddTimelineEntryOperator(_OpsgenieTimelineOperator):
     """
     Add a custom entry to an incident's timeline.
 
-    :param incident_id: the incident's id (templated).
     :param content: the entry's text, at most 15000 characters (templated).
     :param time: when it happened: a ``datetime`` or an ISO 8601 string such as ``"{{ ts }}"``;
         the server's default is now (templated).
     :param content_type: ``plain_text``, the only type the API accepts (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
     :return: the new entry (``id``, ``group``, ``type``, ``eventTime``, ``description``...).
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-timeline-api#add-incident-timeline-entry
@@ -68,8 +85,7 @@ class OpsgenieAddTimelineEntryOperator(_OpsgenieIncidentBaseOperator):
 
     action = "add_timeline_entry"
     template_fields: Sequence[str] = (
-        *_OpsgenieIncidentBaseOperator.template_fields,
-        "incident_id",
+        *_OpsgenieTimelineOperator.template_fields,
         "content",
         "time",
         "content_type",
@@ -78,14 +94,12 @@ class OpsgenieAddTimelineEntryOperator(_OpsgenieIncidentBaseOperator):
     def __init__(
         self,
         *,
-        incident_id: str,
         content: str,
         time: datetime | str | None = None,
         content_type: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.incident_id = incident_id
         self.content = content
         self.time = time
         self.content_type = content_type
@@ -95,10 +109,7 @@ class OpsgenieGetTimelineEntryOperator(_OpsgenieTimelineEntryOperator):
     """
     Get one entry of an incident's timeline.
 
-    :param incident_id: the incident's id (templated).
-    :param entry_id: the timeline entry's id (templated).
     :param content_type: ``plain_text``, the only type the API returns (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
     :return: the entry.
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-timeline-api#get-incident-timeline-entry
@@ -114,13 +125,10 @@ class OpsgenieGetTimelineEntryOperator(_OpsgenieTimelineEntryOperator):
 
 class OpsgenieUpdateTimelineEntryOperator(_OpsgenieTimelineEntryOperator):
     """
-    Change a custom timeline entry's text or time (at least one of them).
+    Change a custom timeline entry's text or time (at least one of them); only ``custom`` entries can change.
 
-    :param incident_id: the incident's id (templated).
-    :param entry_id: the timeline entry's id; only ``custom`` entries can change (templated).
     :param content: the new text, at most 15000 characters (templated).
     :param time: the new time: a ``datetime`` or an ISO 8601 string (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
     :return: the updated entry.
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-timeline-api#update-incident-timeline-entry
@@ -141,59 +149,44 @@ class OpsgenieDeleteTimelineEntryOperator(_OpsgenieTimelineEntryOperator):
     """
     Delete a timeline entry.
 
-    :param incident_id: the incident's id (templated).
-    :param entry_id: the timeline entry's id (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
     :return: the API's answer, ``{"result": "Deleted", "requestId", "took"}``.
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-timeline-api#delete-incident-timeline-entry
     """
 
     action = "delete_timeline_entry"
-    template_fields: Sequence[str] = _OpsgenieTimelineEntryOperator.template_fields
 
 
 class OpsgenieHideTimelineEntryOperator(_OpsgenieTimelineEntryOperator):
     """
     Hide a timeline entry in the Opsgenie web UI.
 
-    :param incident_id: the incident's id (templated).
-    :param entry_id: the timeline entry's id (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
     :return: the API's answer, ``{"result": "Hided", "requestId", "took"}``.
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-timeline-api#hide-incident-timeline-entry
     """
 
     action = "hide_timeline_entry"
-    template_fields: Sequence[str] = _OpsgenieTimelineEntryOperator.template_fields
 
 
 class OpsgenieUnhideTimelineEntryOperator(_OpsgenieTimelineEntryOperator):
     """
     Show a hidden timeline entry again.
 
-    :param incident_id: the incident's id (templated).
-    :param entry_id: the timeline entry's id (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
     :return: the API's answer, ``{"result": "Unhided", "requestId", "took"}``.
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-timeline-api#unhide-incident-timeline-entry
     """
 
     action = "unhide_timeline_entry"
-    template_fields: Sequence[str] = _OpsgenieTimelineEntryOperator.template_fields
 
 
-class OpsgenieListTimelineEntriesOperator(_OpsgenieIncidentListOperator):
+class OpsgenieListTimelineEntriesOperator(_IncidentTimelineTask, _OpsgenieIncidentListOperator):
     """
     List the entries of an incident's timeline, page after page.
 
-    :param incident_id: the incident's id (templated).
     :param discard_hidden: leave out hidden entries.
     :param order: ``desc`` (default) or ``asc`` (templated).
-    :param max_results: the most entries to return (and store in XCom); None returns them all.
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
     :return: a list of entries.
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-timeline-api#list-incident-timeline-entries
@@ -201,17 +194,15 @@ class OpsgenieListTimelineEntriesOperator(_OpsgenieIncidentListOperator):
 
     action = "list_timeline_entries"
     iterator = "iter_timeline_entries"
-    template_fields: Sequence[str] = (*_OpsgenieIncidentListOperator.template_fields, "incident_id", "order")
+    template_fields: Sequence[str] = (
+        *_OpsgenieIncidentListOperator.template_fields,
+        *_IncidentTimelineTask.template_fields,
+        "order",
+    )
 
     def __init__(
-        self,
-        *,
-        incident_id: str,
-        discard_hidden: bool | None = None,
-        order: Order | None = None,
-        **kwargs: Any,
+        self, *, discard_hidden: bool | None = None, order: Order | None = None, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        self.incident_id = incident_id
         self.discard_hidden = discard_hidden
         self.order = order

@@ -1,11 +1,13 @@
 """Sensors that wait for an asynchronous request to be processed or for an incident to reach a status.
 
 Both work in ``poke`` and ``reschedule`` mode in the worker, or with ``deferrable=True`` in the
-triggerer (they poke once in the worker first, so a condition that already holds costs no
-deferral). ``timeout`` and ``soft_fail`` behave the same in every mode: running out of time
-raises ``AirflowSensorTimeout``, or skips the task with ``soft_fail``; so does an incident
-reaching one of ``failure_statuses`` (``AirflowFailException``: no retry). A request processed
-with success false fails the task with ``RequestFailedError`` and the server's status text.
+triggerer (they poke once in the worker first, so a condition that already holds costs no deferral;
+once deferred, a task stays deferred at least ``MIN_DEFERRAL`` seconds, which keeps it clear of
+Airflow 3.2-3.3's scheduler/triggerer race). ``timeout`` and ``soft_fail`` behave the same in every
+mode: running out of time raises ``AirflowSensorTimeout``, or skips the task with ``soft_fail``; so
+does an incident reaching one of ``failure_statuses`` (``AirflowFailException``: no retry). A
+request processed with success false fails the task with ``RequestFailedError`` and the server's
+status text.
 """
 
 from __future__ import annotations
@@ -15,9 +17,19 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
-from airflow_provider_opsgenie_incident._compat import default_deferrable
+from airflow_provider_opsgenie_incident._compat import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    default_deferrable,
+)
+from airflow_provider_opsgenie_incident._tasks import (
+    IncidentTargetTask,
+    OpsgenieIncidentTask,
+    earliest_trigger_end,
+    request_result,
+)
 from airflow_provider_opsgenie_incident.client.errors import (
     InvalidRequestError,
     NotFoundError,
@@ -28,45 +40,29 @@ from airflow_provider_opsgenie_incident.client.errors import (
 from airflow_provider_opsgenie_incident.client.types import IncidentStatus
 from airflow_provider_opsgenie_incident.client.waiting import RequestWait
 from airflow_provider_opsgenie_incident.links import OpsgenieIncidentLink
-from airflow_provider_opsgenie_incident.operators._base import (
-    DEFAULT_CONN_ID,
-    _OpsgenieIncidentHookMixin,
-    request_result,
-)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow.sdk.definitions.context import Context
+    from airflow.sdk import Context
     from airflow.triggers.base import BaseTrigger
-
-    from airflow_provider_opsgenie_incident.client.types import IdentifierType
 
 __all__ = ["OpsgenieIncidentRequestSensor", "OpsgenieIncidentStatusSensor"]
 
 _STATUSES: tuple[str, ...] = get_args(IncidentStatus)
 
 
-class _OpsgenieIncidentSensor(_OpsgenieIncidentHookMixin, BaseSensorOperator):
+class _OpsgenieIncidentSensor(OpsgenieIncidentTask, BaseSensorOperator):
     """
     Poke in the worker, or poke once and wait in the triggerer.
 
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
     :param deferrable: wait in the triggerer (polling every ``poke_interval``) instead of the worker.
     """
 
-    template_fields: Sequence[str] = ("opsgenie_incident_conn_id",)
-    ui_color = "#e8f1fc"
     #: The success event's field carrying what :meth:`_done` reads.
     event_field: ClassVar[str]
 
-    def __init__(
-        self,
-        *,
-        opsgenie_incident_conn_id: str = DEFAULT_CONN_ID,
-        deferrable: bool = default_deferrable(),
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, deferrable: bool = default_deferrable(), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if deferrable and self.reschedule:
             raise ValueError(
@@ -76,7 +72,6 @@ class _OpsgenieIncidentSensor(_OpsgenieIncidentHookMixin, BaseSensorOperator):
             raise ValueError(
                 "deferrable=True polls every poke_interval; exponential_backoff is not supported"
             )
-        self.opsgenie_incident_conn_id = opsgenie_incident_conn_id
         self.deferrable = deferrable
 
     def _trigger(self, deadline: float) -> BaseTrigger:
@@ -138,10 +133,8 @@ class OpsgenieIncidentRequestSensor(_OpsgenieIncidentSensor):
 
     :param request_id: the ``requestId`` a write returned, e.g.
         ``"{{ ti.xcom_pull('close')['request_id'] }}"`` (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
     :param poke_interval: seconds between pokes (default 2); in the triggerer, the longest pause of
         a poll interval that starts at 50 ms and grows.
-    :param deferrable: wait in the triggerer instead of the worker.
     :return: ``{"request_id", "incident_id", "action", "status"}``.
     :raises RequestFailedError: the request was processed with success false.
 
@@ -174,24 +167,21 @@ class OpsgenieIncidentRequestSensor(_OpsgenieIncidentSensor):
             opsgenie_incident_conn_id=self.opsgenie_incident_conn_id,
             deadline=deadline,
             max_interval=self.poke_interval,
+            not_before=earliest_trigger_end(),
         )
 
     def _done(self, context: Context, found: dict[str, Any]) -> dict[str, Any]:
         return request_result(self.request_id, found)
 
 
-class OpsgenieIncidentStatusSensor(_OpsgenieIncidentSensor):
+class OpsgenieIncidentStatusSensor(IncidentTargetTask, _OpsgenieIncidentSensor):
     """
     Wait until an incident is in one of ``target_statuses``, e.g. until it is resolved.
 
-    :param identifier: the incident's id, or its tiny id with ``identifier_type="tiny"`` (templated).
-    :param identifier_type: ``id`` (the default) or ``tiny`` (templated).
     :param target_statuses: the statuses that end the wait with success: ``open``, ``resolved``
         or ``closed`` (templated).
     :param failure_statuses: statuses that end it with a failure (a skip with ``soft_fail``),
         e.g. ``["closed"]`` while waiting for ``resolved`` (templated).
-    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection (templated).
-    :param deferrable: wait in the triggerer (polling every ``poke_interval``) instead of the worker.
     :return: the incident; its web address also feeds the task's "Opsgenie incident" link.
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#get-incident
@@ -199,8 +189,7 @@ class OpsgenieIncidentStatusSensor(_OpsgenieIncidentSensor):
 
     template_fields: Sequence[str] = (
         *_OpsgenieIncidentSensor.template_fields,
-        "identifier",
-        "identifier_type",
+        *IncidentTargetTask.template_fields,
         "target_statuses",
         "failure_statuses",
     )
@@ -211,15 +200,11 @@ class OpsgenieIncidentStatusSensor(_OpsgenieIncidentSensor):
     def __init__(
         self,
         *,
-        identifier: str,
-        identifier_type: IdentifierType | None = None,
         target_statuses: Sequence[IncidentStatus] = ("resolved", "closed"),
         failure_statuses: Sequence[IncidentStatus] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.identifier = identifier
-        self.identifier_type = identifier_type
         self.target_statuses = target_statuses
         self.failure_statuses = failure_statuses
 
@@ -262,6 +247,7 @@ class OpsgenieIncidentStatusSensor(_OpsgenieIncidentSensor):
             opsgenie_incident_conn_id=self.opsgenie_incident_conn_id,
             poll_interval=self.poke_interval,
             deadline=deadline,
+            not_before=earliest_trigger_end(),
         )
 
     def _done(self, context: Context, found: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,8 @@ between polls, and yield exactly one event::
 
 Retries (429, 5xx, network errors) and error types are the async client's, the same as the sync
 client's. A ``deadline`` (seconds since the epoch, so that it survives a triggerer restart) ends
-the wait with :class:`WaitTimeoutError`.
+the wait with :class:`WaitTimeoutError`; a ``not_before`` (also seconds since the epoch) holds the
+event back until then, so that a task never resumes within moments of deferring (see the operators).
 
 Every trigger of one connection in one triggerer borrows the same async client: building one for
 https costs about 24 ms of CPU and 0.8 MB (mostly its TLS context and CA bundle), so a client per
@@ -111,19 +112,28 @@ class _OpsgenieIncidentPollTrigger(BaseTrigger):
     :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection, read in the triggerer.
     :param deadline: when to give up, in seconds since the epoch; None waits until the task's
         deferral timeout.
+    :param not_before: the earliest time to yield the event, in seconds since the epoch: a result
+        found sooner is held back until then. None yields it at once.
     """
 
-    def __init__(self, *, opsgenie_incident_conn_id: str, deadline: float | None) -> None:
+    def __init__(
+        self, *, opsgenie_incident_conn_id: str, deadline: float | None, not_before: float | None = None
+    ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.opsgenie_incident_conn_id = opsgenie_incident_conn_id
         self.deadline = deadline
+        self.not_before = not_before
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Return the class path and the keyword arguments that rebuild this trigger."""
         return f"{type(self).__module__}.{type(self).__qualname__}", self._kwargs()
 
     def _kwargs(self) -> dict[str, Any]:
-        return {"opsgenie_incident_conn_id": self.opsgenie_incident_conn_id, "deadline": self.deadline}
+        return {
+            "opsgenie_incident_conn_id": self.opsgenie_incident_conn_id,
+            "deadline": self.deadline,
+            "not_before": self.not_before,
+        }
 
     def _subject(self) -> dict[str, Any]:
         """Return the fields naming what is waited for, repeated in every event."""
@@ -137,15 +147,17 @@ class _OpsgenieIncidentPollTrigger(BaseTrigger):
         return math.inf if self.deadline is None else self.deadline - time.time()
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Wait, then yield exactly one event."""
+        """Wait, then yield exactly one event, not before ``not_before``."""
         try:
             async with _shared_client(self.opsgenie_incident_conn_id) as lease:
                 result = await self._wait(lease)
+            event = {"status": "success", **self._subject(), **result}
         except OpsgenieIncidentError as error:
             self.log.info("Waiting for %s failed: %s", self._subject(), error)
-            yield TriggerEvent({"status": "error", **self._subject(), "error": error.to_dict()})  # type: ignore[no-untyped-call]
-            return
-        yield TriggerEvent({"status": "success", **self._subject(), **result})  # type: ignore[no-untyped-call]
+            event = {"status": "error", **self._subject(), "error": error.to_dict()}
+        if self.not_before is not None:
+            await asyncio.sleep(max(self.not_before - time.time(), 0.0))
+        yield TriggerEvent(event)  # type: ignore[no-untyped-call]
 
 
 class OpsgenieIncidentRequestTrigger(_OpsgenieIncidentPollTrigger):
@@ -161,6 +173,7 @@ class OpsgenieIncidentRequestTrigger(_OpsgenieIncidentPollTrigger):
     :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection.
     :param deadline: when to give up with :class:`WaitTimeoutError`, in seconds since the epoch.
     :param max_interval: the longest pause between two polls, in seconds.
+    :param not_before: the earliest time to yield the event, in seconds since the epoch.
     """
 
     def __init__(
@@ -170,8 +183,11 @@ class OpsgenieIncidentRequestTrigger(_OpsgenieIncidentPollTrigger):
         opsgenie_incident_conn_id: str = _DEFAULT_CONN_ID,
         deadline: float | None = None,
         max_interval: float = 2.0,
+        not_before: float | None = None,
     ) -> None:
-        super().__init__(opsgenie_incident_conn_id=opsgenie_incident_conn_id, deadline=deadline)
+        super().__init__(
+            opsgenie_incident_conn_id=opsgenie_incident_conn_id, deadline=deadline, not_before=not_before
+        )
         self.request_id = request_id
         self.max_interval = max_interval
 
@@ -208,6 +224,7 @@ class OpsgenieIncidentStatusTrigger(_OpsgenieIncidentPollTrigger):
     :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection.
     :param poll_interval: seconds between two polls.
     :param deadline: when to give up with :class:`WaitTimeoutError`, in seconds since the epoch.
+    :param not_before: the earliest time to yield the event, in seconds since the epoch.
     """
 
     def __init__(
@@ -219,8 +236,11 @@ class OpsgenieIncidentStatusTrigger(_OpsgenieIncidentPollTrigger):
         opsgenie_incident_conn_id: str = _DEFAULT_CONN_ID,
         poll_interval: float = 60.0,
         deadline: float | None = None,
+        not_before: float | None = None,
     ) -> None:
-        super().__init__(opsgenie_incident_conn_id=opsgenie_incident_conn_id, deadline=deadline)
+        super().__init__(
+            opsgenie_incident_conn_id=opsgenie_incident_conn_id, deadline=deadline, not_before=not_before
+        )
         self.identifier = identifier
         self.statuses = list(statuses)
         self.identifier_type = identifier_type

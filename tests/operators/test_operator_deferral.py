@@ -5,12 +5,12 @@ from __future__ import annotations
 import importlib
 import json
 import time
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
 
+from airflow_provider_opsgenie_incident._compat import TaskDeferred
+from airflow_provider_opsgenie_incident._tasks import MIN_DEFERRAL
 from airflow_provider_opsgenie_incident.client.errors import RequestFailedError, WaitTimeoutError
 from airflow_provider_opsgenie_incident.operators.incident import (
     OpsgenieCloseIncidentOperator,
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from airflow_provider_opsgenie_incident.emulator import OpsgenieEmulator
+    from airflow_provider_opsgenie_incident.hooks.incident import OpsgenieIncidentHook
 
 
 def _import(path: str) -> type[Any]:
@@ -31,36 +32,128 @@ def _import(path: str) -> type[Any]:
 
 
 @pytest.mark.asyncio
-async def test_execute_writes_in_the_worker_then_defers_the_wait(
+async def test_a_request_still_pending_after_defer_after_is_waited_for_in_the_trigger(
     opsgenie_incident_connection: OpsgenieEmulator,
 ) -> None:
     emulator = opsgenie_incident_connection
-    emulator.processing_delay = 0.2
-    operator = OpsgenieCreateIncidentOperator(task_id="create", message="m", deferrable=True, wait_timeout=30)
+    emulator.processing_delay = 1.5
+    operator = OpsgenieCreateIncidentOperator(
+        task_id="create", message="m", deferrable=True, wait_timeout=30, defer_after=0.3
+    )
 
+    started = time.time()
     with pytest.raises(TaskDeferred) as deferred:
         operator.execute({})
+    deferred_at = time.time()
 
-    assert [(r.method, r.path) for r in emulator.requests] == [("POST", "/v1/incidents/create")]
+    assert deferred_at - started >= 0.3  # waited defer_after in the worker, then deferred
+    sent = [(r.method, r.path) for r in emulator.requests if "/requests/" not in r.path]
+    assert sent == [("GET", "/v1/incidents"), ("POST", "/v1/incidents/create")]  # search, create
     trigger = deferred.value.trigger
     assert isinstance(trigger, OpsgenieIncidentRequestTrigger)
     assert deferred.value.method_name == "execute_complete"
-    assert deferred.value.timeout == timedelta(seconds=90)  # a backstop behind the trigger's own deadline
-    assert trigger.deadline == pytest.approx(time.time() + 30, abs=5)
+    # The deferral timeout is a backstop behind the trigger's own deadline.
+    assert deferred.value.timeout.total_seconds() == pytest.approx(90, abs=2)
+    assert trigger.deadline == pytest.approx(started + 30, abs=1)
+    assert trigger.not_before == pytest.approx(deferred_at + MIN_DEFERRAL, abs=1)
 
     classpath, kwargs = trigger.serialize()
     assert json.loads(json.dumps(kwargs)) == kwargs  # JSON primitives only; no key
     assert emulator.api_key not in json.dumps(kwargs)
-    rebuilt = _import(classpath)(**kwargs)
+    rebuilt = _import(classpath)(**kwargs)  # as a restarted triggerer rebuilds it
     assert rebuilt.serialize() == (classpath, kwargs)
 
     events = [event async for event in rebuilt.run()]
+    assert time.time() >= kwargs["not_before"]  # processed after 1.5 s, held back until the minimum
     assert len(events) == 1
     assert events[0].payload["status"] == "success"
-    incident_id = events[0].payload["data"]["incidentId"]
-    created = emulator.incident(incident_id)
+    created = emulator.incident(events[0].payload["data"]["incidentId"])
     assert created is not None
     assert created["message"] == "m"
+
+
+@pytest.mark.asyncio
+async def test_a_trigger_rebuilt_after_its_not_before_yields_at_once(
+    opsgenie_incident_connection: OpsgenieEmulator, hook: OpsgenieIncidentHook
+) -> None:
+    """not_before is a point in time, so a triggerer restarted after it does not wait again."""
+    request_id = hook.create_incident(message="m")["requestId"]
+    trigger = OpsgenieIncidentRequestTrigger(request_id=request_id, not_before=time.time() - 1)
+
+    started = time.monotonic()
+    events = [event async for event in trigger.run()]
+
+    assert time.monotonic() - started < MIN_DEFERRAL / 2
+    assert [event.payload["status"] for event in events] == ["success"]
+
+
+def test_defer_after_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="defer_after"):
+        OpsgenieCreateIncidentOperator(task_id="create", message="m", deferrable=True, defer_after=-1)
+
+
+# A create operator that records when its task deferred and when it resumed, as Airflow runs it.
+RECORDED_DAG = """
+import json, pathlib, time
+from airflow.sdk import DAG
+from airflow_provider_opsgenie_incident.operators.incident import OpsgenieCreateIncidentOperator
+
+def record(what, **fields):
+    with pathlib.Path({path!r}).open("a") as log:
+        log.write(json.dumps({{"what": what, "at": time.time(), **fields}}) + "\\n")
+
+class RecordedCreate(OpsgenieCreateIncidentOperator):
+    def defer(self, *, trigger, **kwargs):
+        record("deferred", kwargs=trigger.serialize()[1])
+        super().defer(trigger=trigger, **kwargs)
+
+    def execute_complete(self, context, event):
+        record("resumed")
+        return super().execute_complete(context, event)
+
+with DAG("{dag_id}", schedule=None) as dag:
+    RecordedCreate(task_id="create", message="m", deferrable=True{options})
+"""
+
+
+def recorded_run(run_dag: Any, tmp_path: Path, dag_id: str, options: str = "") -> tuple[Any, list[Any]]:
+    log = tmp_path / "deferrals.jsonl"
+    result = run_dag(RECORDED_DAG.format(path=str(log), dag_id=dag_id, options=options))
+    records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return result, records
+
+
+def test_a_fast_request_costs_no_deferral(
+    opsgenie_incident_connection: OpsgenieEmulator, run_dag: Any, tmp_path: Path
+) -> None:
+    opsgenie_incident_connection.processing_delay = 0.2  # Opsgenie's usual: well under a second
+
+    result, records = recorded_run(run_dag, tmp_path, "fast_request")
+
+    assert result.task_states == {"create": "success"}
+    assert records == []
+    assert result.xcom("create")["status"] == "Created incident"
+
+
+def test_a_slow_request_defers_and_resumes_no_sooner_than_the_minimum(
+    opsgenie_incident_connection: OpsgenieEmulator, run_dag: Any, tmp_path: Path
+) -> None:
+    emulator = opsgenie_incident_connection
+    emulator.processing_delay = 1.5
+
+    result, records = recorded_run(run_dag, tmp_path, "slow_request", options=", defer_after=0.5")
+
+    assert result.task_states == {"create": "success"}
+    assert [r["what"] for r in records] == ["deferred", "resumed"]
+    deferred, resumed = records
+    # Processed 1.5 s after it was accepted, yet the task resumed only once the minimum had passed.
+    assert deferred["kwargs"]["not_before"] == pytest.approx(deferred["at"] + MIN_DEFERRAL, abs=1)
+    assert resumed["at"] >= deferred["kwargs"]["not_before"]
+    # Resumed in a worker, the task returns what a wait in the worker returns, link included.
+    created = result.xcom("create")
+    assert created["tiny_id"] == "1"
+    assert created["url"] == f"{emulator.url}/incident/detail/{created['incident_id']}"
+    assert result.xcom("create", "opsgenie_incident_url") == created["url"]
 
 
 def test_execute_complete_returns_what_the_worker_wait_returns(
@@ -95,38 +188,12 @@ def test_execute_complete_raises_the_same_typed_error(error: Exception) -> None:
     assert raised.value.to_dict() == error.to_dict()  # type: ignore[attr-defined]
 
 
-def test_deferrable_operators_run_end_to_end_in_a_dag(
-    opsgenie_incident_connection: OpsgenieEmulator, run_dag: Any
-) -> None:
-    """dag.test() runs triggers in-process, so the deferred path runs for real: worker, trigger, worker."""
-    opsgenie_incident_connection.processing_delay = 0.2
-    result = run_dag(
-        """
-from airflow.sdk import DAG
-from airflow_provider_opsgenie_incident.operators.incident import *
-
-with DAG("deferred_flow", schedule=None) as dag:
-    create = OpsgenieCreateIncidentOperator(task_id="create", message="{{ dag.dag_id }}", deferrable=True)
-    note = OpsgenieAddIncidentNoteOperator(
-        task_id="note", identifier=create.output["incident_id"], note="looking", deferrable=True
-    )
-"""
-    )
-
-    assert result.task_states == {"create": "success", "note": "success"}
-    created = result.xcom("create")
-    assert created["tiny_id"] == "1"
-    assert created["url"].endswith(f"/incident/detail/{created['incident_id']}")
-    assert result.xcom("create", "opsgenie_incident_url") == created["url"]
-    assert result.xcom("note")["status"] == "Added note"
-    assert opsgenie_incident_connection.notes(created["incident_id"])[-1]["note"] == "looking"
-
-
 def test_deferred_failure_keeps_the_server_text(
     opsgenie_incident_connection: OpsgenieEmulator,
     run_dag: Any,
     tmp_path: Path,
 ) -> None:
+    opsgenie_incident_connection.processing_delay = 0.6  # fails in the triggerer, not in the worker
     record = tmp_path / "error.txt"
     result = run_dag(
         f"""
@@ -140,7 +207,11 @@ def record(context):
 
 with DAG("deferred_failure", schedule=None) as dag:
     OpsgenieResolveIncidentOperator(
-        task_id="resolve", identifier="no-such-incident", deferrable=True, on_failure_callback=record
+        task_id="resolve",
+        identifier="no-such-incident",
+        deferrable=True,
+        defer_after=0.1,
+        on_failure_callback=record,
     )
 """
     )

@@ -103,7 +103,11 @@ def test_not_waiting_returns_the_request_id_at_once(
 
     assert result.state == "success"
     assert result.xcom("create") == {"request_id": result.xcom("create", "request_id")}
-    assert [(r.method, r.path) for r in emulator.requests] == [("POST", "/v1/incidents/create")]
+    # The search for an incident of this task run, then the create; no wait.
+    assert [(r.method, r.path) for r in emulator.requests] == [
+        ("GET", "/v1/incidents"),
+        ("POST", "/v1/incidents/create"),
+    ]
 
 
 def test_wait_timeout_fails_with_wait_timeout_error(
@@ -158,3 +162,32 @@ def test_constructing_an_operator_reads_no_connection() -> None:
         task_id="close", identifier="x", opsgenie_incident_conn_id="missing"
     )
     assert "hook" not in vars(operator)
+
+
+def test_shared_parameters_come_from_default_args() -> None:
+    """The shared bases are operator classes, so Airflow fills their parameters from default_args."""
+    from airflow.sdk import DAG
+
+    defaults = {"opsgenie_incident_conn_id": "other", "identifier": "i-1", "note": "bye"}
+    with DAG("shared_defaults", schedule=None, default_args=defaults):
+        close = OpsgenieCloseIncidentOperator(task_id="close")
+    assert (close.opsgenie_incident_conn_id, close.identifier, close.note) == ("other", "i-1", "bye")
+
+
+def test_a_mapped_operator_acts_on_each_incident(
+    opsgenie_incident_connection: OpsgenieEmulator,
+    make_incident: Callable[..., dict[str, Any]],
+    run_dag: Any,
+    tmp_path: Path,
+) -> None:
+    ids = [make_incident()["id"] for _ in range(2)]
+    body = f"""
+    OpsgenieCloseIncidentOperator.partial(task_id="close", note="done").expand(identifier={ids!r})
+"""
+    result = run_dag(dag_source("mapped_close", tmp_path, body))
+
+    assert result.state == "success"
+    for incident_id in ids:
+        closed = opsgenie_incident_connection.incident(incident_id)
+        assert closed is not None
+        assert closed["status"] == "closed"
