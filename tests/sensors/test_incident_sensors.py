@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -106,6 +107,18 @@ def test_request_sensor_fails_with_the_server_text(
     assert error["message"].startswith("Incident does not exist (requestId ")
 
 
+def _resolve_after_first_poll(
+    emulator: OpsgenieEmulator, hook: OpsgenieIncidentHook, incident_id: str
+) -> None:
+    """Resolve the incident once the sensor has seen it open, however long the run takes to start."""
+    deadline = time.monotonic() + 60
+    while not any(r.path == f"/v1/incidents/{incident_id}" for r in emulator.requests):
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
+    hook.resolve_incident(identifier=incident_id)
+
+
 @pytest.mark.parametrize("mode", MODES, ids=list(MODES))
 def test_status_sensor_waits_until_the_incident_is_resolved(
     mode: str,
@@ -116,9 +129,9 @@ def test_status_sensor_waits_until_the_incident_is_resolved(
     tmp_path: Path,
 ) -> None:
     emulator = opsgenie_incident_connection
-    emulator.processing_delay = 1.5  # longer than a loaded machine takes to start the run and poke
-    hook.resolve_incident(identifier=incident_id)
     emulator.clear_requests()
+    resolver = threading.Thread(target=_resolve_after_first_poll, args=(emulator, hook, incident_id))
+    resolver.start()
     body = f"""
     OpsgenieIncidentStatusSensor(
         task_id="sensor",
@@ -130,6 +143,7 @@ def test_status_sensor_waits_until_the_incident_is_resolved(
     )
 """
     result = run_sensor_dag(run_dag, tmp_path, f"status_sensor_{mode}", body, incident_id=incident_id)
+    resolver.join(timeout=5)
 
     assert result.task_states == {"sensor": "success"}
     assert result.xcom("sensor")["id"] == incident_id
