@@ -182,6 +182,7 @@ def main() -> int:
     try:
         start_deployment(d, started)
         local = Scenarios(d, report, "local")
+        local.start_dag_callback_and_deadline()
         report.run("example DAGs triggered by hand", local.examples)
         report.run("DAG-level callback and Deadline Alert", local.dag_callback_and_deadline)
         report.run("deferral with a triggerer restart", local.deferral_with_triggerer_restart)

@@ -27,7 +27,8 @@ with DAG(
     tags=["example", "opsgenie"],
 ) as dag:
     create = OpsgenieCreateIncidentOperator(
-        task_id="create_incident", message="Backfill of {{ (dag_run.logical_date or dag_run.run_after) | ds }}"
+        task_id="create_incident",
+        message="Backfill of {{ (dag_run.logical_date or dag_run.run_after) | ds }}",
     )
     incident_id = "{{ ti.xcom_pull('create_incident', key='incident_id') }}"
     entry_id = "{{ ti.xcom_pull('add_entry')['id'] }}"
