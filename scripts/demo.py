@@ -206,7 +206,10 @@ def main() -> int:
 
         quietly(db.initdb)
         hook_lifecycle(emulator)
-        from airflow.dag_processing.dagbag import DagBag
+        try:
+            from airflow.dag_processing.dagbag import DagBag
+        except ImportError:  # Airflow 3.1
+            from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
 
         bag = quietly(lambda: DagBag(str(ROOT / "example_dags")))
         expect(not bag.import_errors, f"example DAGs import cleanly: {bag.import_errors}")
