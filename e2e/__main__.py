@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -172,6 +173,8 @@ def key_nowhere(d: Deployment, report: Report) -> None:
 
 def main() -> int:
     started = time.monotonic()
+    # A CI timeout or Ctrl-C must still reach the finally that stops every process.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     report = Report()
     d = Deployment(BASE, api_key=f"e2e-genie-{uuid.uuid4().hex}")
     d.prepare(DAG_SOURCES)
