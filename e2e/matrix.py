@@ -36,11 +36,13 @@ LEGS = [
 
 
 def interpreter(version: str) -> str | None:
-    found = shutil.which(f"python{version}")
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/root/.pyenv/versions/{version}.*/bin/python{version}"))
-    return candidates[-1] if candidates else None
+    """Return a working ``python<version>``: pyenv's install first (its shims may refuse), then PATH."""
+    candidates = sorted(glob.glob(f"/root/.pyenv/versions/{version}.*/bin/python{version}"), reverse=True)
+    candidates += [found for found in [shutil.which(f"python{version}")] if found]
+    for candidate in candidates:
+        if subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False).returncode == 0:
+            return candidate
+    return None
 
 
 def python_version(python: Path) -> str:
@@ -98,7 +100,12 @@ def main() -> int:
     for airflow, python_wanted, venv, as_of in LEGS:
         started = time.monotonic()
         print(f"\n== Airflow {airflow}.x on Python {python_wanted} ({venv})", flush=True)
-        python, python_used = prepare(airflow, python_wanted, venv, as_of)
+        try:
+            python, python_used = prepare(airflow, python_wanted, venv, as_of)
+        except subprocess.CalledProcessError as error:
+            print(f"!! setting up {venv} failed: {error}", flush=True)
+            results.append(("-", python_wanted, venv, time.monotonic() - started, 1, "set-up failed"))
+            continue
         version = subprocess.run(
             [str(python), "-c", "from importlib.metadata import version; print(version('apache-airflow'))"],
             capture_output=True,
