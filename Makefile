@@ -1,10 +1,11 @@
 # Two commands for a newcomer: `make demo` and `make test`. Both create .venv on first use.
+# `make e2e` runs a real multi-process Airflow on loopback; `make matrix` tests Airflow 3.1, 3.2 and 3.3.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck pytest bench clean
+.PHONY: test demo e2e matrix lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,8 +29,14 @@ test: lint typecheck pytest
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
+e2e: $(STAMP)
+	$(BIN)/python -m e2e
+
+matrix: $(STAMP)
+	$(BIN)/python -m e2e.matrix
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .demo build *.egg-info
+	rm -rf $(VENV) .venv-3.* .demo .e2e build *.egg-info

@@ -1,7 +1,8 @@
 """
 Keep an incident's timeline from a DAG: add, update, hide, list, get, unhide and delete entries.
 
-The Incident Timeline API answers synchronously and addresses incidents by id.
+The Incident Timeline API answers synchronously and addresses incidents by id. A run triggered by hand
+has no logical date, so the texts use the run's ``run_after`` then.
 """
 
 from __future__ import annotations
@@ -25,12 +26,18 @@ with DAG(
     schedule=None,
     tags=["example", "opsgenie"],
 ) as dag:
-    create = OpsgenieCreateIncidentOperator(task_id="create_incident", message="Backfill of {{ ds }}")
+    create = OpsgenieCreateIncidentOperator(
+        task_id="create_incident",
+        message="Backfill of {{ (dag_run.logical_date or dag_run.run_after) | ds }}",
+    )
     incident_id = "{{ ti.xcom_pull('create_incident', key='incident_id') }}"
     entry_id = "{{ ti.xcom_pull('add_entry')['id'] }}"
 
     add = OpsgenieAddTimelineEntryOperator(
-        task_id="add_entry", incident_id=incident_id, content="Backfill started", time="{{ ts }}"
+        task_id="add_entry",
+        incident_id=incident_id,
+        content="Backfill started",
+        time="{{ (dag_run.logical_date or dag_run.run_after) | ts }}",
     )
     update = OpsgenieUpdateTimelineEntryOperator(
         task_id="update_entry", incident_id=incident_id, entry_id=entry_id, content="Backfill 50 % done"

@@ -1,8 +1,10 @@
 """
 Run an incident as a workflow: create, route, annotate, record on the timeline, resolve, close.
 
-In real life a responder resolves the incident in Opsgenie while the deferrable sensor waits in the
-triggerer; here a task resolves it, so the example finishes on its own.
+The deferrable status sensor starts as soon as the incident exists and waits in the triggerer until
+it is resolved; in real life a responder resolves it in Opsgenie. Here a task on the other branch
+resolves it once the updates are in, so the example finishes on its own; the incident is closed when
+both branches are done.
 """
 
 from __future__ import annotations
@@ -75,5 +77,6 @@ with DAG(
         task_id="close_incident", identifier=incident_id, note="Post-incident review done."
     )
 
-    chain(create, updates, resolve, wait_resolved, close)
+    chain(create, updates, resolve, close)
+    chain(create, wait_resolved, close)
 # [END howto_operator_opsgenie_incident_workflow]

@@ -1,0 +1,18 @@
+"""20 deferrable creates whose requests Opsgenie processes 0.2 s after accepting them (make e2e)."""
+
+from __future__ import annotations
+
+from airflow.sdk import DAG
+
+from airflow_provider_opsgenie_incident.operators.incident import OpsgenieCreateIncidentOperator
+
+with DAG(
+    dag_id="e2e_quick_writes",
+    schedule=None,
+    max_active_tasks=20,
+    default_args={"retries": 0},
+    tags=["e2e"],
+) as dag:
+    OpsgenieCreateIncidentOperator.partial(task_id="create_incident", deferrable=True).expand(
+        message=[f"e2e quick write {i}" for i in range(20)]
+    )
