@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 import os
 import ssl
+import time
 from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from airflow_provider_opsgenie_incident.client.errors import TransportError
+from airflow_provider_opsgenie_incident.client.errors import OpsgenieIncidentError, TransportError
 from airflow_provider_opsgenie_incident.client.flows import arun_flow
 from airflow_provider_opsgenie_incident.client.methods import IncidentApiMethods
 from airflow_provider_opsgenie_incident.client.protocol import (
@@ -24,7 +25,8 @@ from airflow_provider_opsgenie_incident.client.protocol import (
     parse_response,
     prepare,
 )
-from airflow_provider_opsgenie_incident.client.retry import async_retrying
+from airflow_provider_opsgenie_incident.client.retry import async_retrying, may_have_been_applied
+from airflow_provider_opsgenie_incident.client.verification import PAUSES, verify
 from airflow_provider_opsgenie_incident.client.waiting import wait_flow
 
 if TYPE_CHECKING:
@@ -57,6 +59,8 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
 
     def __init__(self, settings: ClientSettings) -> None:
         self.settings = settings
+        # Reads to verify an ambiguous write: their own retry budget plus the pauses between them.
+        self._verify_budget = settings.retry.total_timeout + sum(PAUSES)
         self._client = httpx.AsyncClient(
             base_url=settings.base_url,
             headers=auth_headers(settings.api_key),
@@ -67,7 +71,7 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
             follow_redirects=False,
         )
         self._retrying = {
-            idempotent: async_retrying(settings.retry, idempotent=idempotent) for idempotent in (True, False)
+            repeatable: async_retrying(settings.retry, idempotent=repeatable) for repeatable in (True, False)
         }
 
     def __repr__(self) -> str:
@@ -85,10 +89,18 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
 
     async def call(self, endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
-        prepared = prepare(endpoint, arguments)
+        prepared, started = prepare(endpoint, arguments), time.time()
         # A copy per call: concurrent coroutines on one thread would otherwise share tenacity's state.
-        policy = self._retrying[prepared.endpoint.idempotent].copy()
-        return await policy(self._send, prepared)
+        policy = self._retrying[prepared.repeatable].copy()
+        try:
+            return await policy(self._send, prepared)
+        except OpsgenieIncidentError as error:
+            if prepared.repeatable or not may_have_been_applied(error):
+                raise
+            found = await self.run_flow(
+                verify(prepared, error, started), timeout=self.settings.retry.total_timeout
+            )
+            return found if found is not None else await policy(self._send, prepared)
 
     async def _send(self, prepared: PreparedRequest) -> dict[str, Any]:
         """Make one HTTP exchange; the only place this client touches the network."""

@@ -157,6 +157,9 @@ def _create(tag: str, create: Mapping[str, Any], attempts: int, settle: float) -
             if (yield from _list_open(tag)):
                 return None
             continue
+        if response.get("verified") and not response.get("requestId"):
+            # The client found the create applied after an ambiguous failure: the incident is known.
+            return str(response["data"].get("id") or "") or None
         data = yield Wait(str(response["requestId"]))
         return str(data.get("incidentId") or "") or None
     raise AssertionError("unreachable")  # pragma: no cover

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from dataclasses import field as _default
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,12 @@ class PreparedRequest:
     path: str
     query: tuple[tuple[str, str], ...]
     body: dict[str, Any] | None
+    arguments: Mapping[str, Any] = _default(default_factory=dict)
+
+    @property
+    def repeatable(self) -> bool:
+        """Whether sending it twice is harmless, so an ambiguous failure may be retried blindly."""
+        return self.endpoint.evidence_for(self.arguments) is None
 
     @property
     def method(self) -> str:
@@ -109,7 +116,7 @@ def prepare(endpoint: Endpoint | str, arguments: Mapping[str, Any]) -> PreparedR
             _put_nested(body, field.wire, _encode_scalar(value))
     if body is None and endpoint.method in ("POST", "PUT", "PATCH"):
         body = {}
-    return PreparedRequest(endpoint, endpoint.path.format(**path_values), tuple(query), body)
+    return PreparedRequest(endpoint, endpoint.path.format(**path_values), tuple(query), body, arguments)
 
 
 def server_wait_hint(headers: Mapping[str, str]) -> float | None:
