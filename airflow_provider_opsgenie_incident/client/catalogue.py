@@ -333,7 +333,7 @@ _ALL: Final = (
         (
             _INCIDENT_ID,
             _ENTRY_ID,
-            _text("content", "description.content", "body", DESCRIPTION_LIMIT),
+            _text("content", "description.content", "body", DESCRIPTION_LIMIT, allow_empty=False),
             _TIMELINE_TIME,
         ),
         docs=TIMELINE_DOCS,
