@@ -16,7 +16,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from airflow_provider_opsgenie_incident.client.errors import OpsgenieIncidentError, TransportError
+from airflow_provider_opsgenie_incident.client.errors import (
+    OpsgenieIncidentError,
+    TransportError,
+    without_secret,
+)
 from airflow_provider_opsgenie_incident.client.flows import arun_flow
 from airflow_provider_opsgenie_incident.client.methods import IncidentApiMethods
 from airflow_provider_opsgenie_incident.client.protocol import (
@@ -89,9 +93,12 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
 
     async def call(self, endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
-        prepared, started = prepare(endpoint, arguments), time.time()
+        with without_secret(self.settings.api_key):
+            return await self._call(prepare(endpoint, arguments))
+
+    async def _call(self, prepared: PreparedRequest) -> dict[str, Any]:
         # A copy per call: concurrent coroutines on one thread would otherwise share tenacity's state.
-        policy = self._retrying[prepared.repeatable].copy()
+        started, policy = time.time(), self._retrying[prepared.repeatable].copy()
         try:
             return await policy(self._send, prepared)
         except OpsgenieIncidentError as error:

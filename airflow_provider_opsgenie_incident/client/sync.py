@@ -12,7 +12,11 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from airflow_provider_opsgenie_incident.client.errors import OpsgenieIncidentError, TransportError
+from airflow_provider_opsgenie_incident.client.errors import (
+    OpsgenieIncidentError,
+    TransportError,
+    without_secret,
+)
 from airflow_provider_opsgenie_incident.client.paging import SyncMethods
 from airflow_provider_opsgenie_incident.client.protocol import (
     PreparedRequest,
@@ -113,8 +117,11 @@ class OpsgenieIncidentClient(SyncMethods):
 
     def call(self, endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
-        prepared, started = prepare(endpoint, arguments), time.time()
-        policy = self._retrying[prepared.repeatable]
+        with without_secret(self.settings.api_key):
+            return self._call(prepare(endpoint, arguments))
+
+    def _call(self, prepared: PreparedRequest) -> dict[str, Any]:
+        started, policy = time.time(), self._retrying[prepared.repeatable]
         try:
             return policy(self._send, prepared)
         except OpsgenieIncidentError as error:

@@ -161,3 +161,17 @@ def test_an_html_or_huge_error_body_becomes_a_short_message():
     with pytest.raises(ServerError) as caught:
         parse_response(500, {}, json.dumps({"message": "m" * 100_000}).encode())
     assert len(caught.value.message) <= 300
+
+
+@pytest.mark.parametrize("endpoint", ["list_incidents", "create_incident"])
+def test_a_server_error_echoing_the_key_never_shows_it(endpoint, client, emu):
+    from airflow_provider_opsgenie_incident.emulator import Fault
+
+    body = {"message": f"bad key GenieKey {emu.api_key} for {emu.api_key[:3]}"}
+    emu.add_fault(Fault("status", status=422, body=body))
+    arguments = {"query": "status:open"} if endpoint == "list_incidents" else {"message": "m"}
+    with pytest.raises(OpsgenieIncidentError) as caught:
+        client.call(endpoint, arguments)
+    for text in (str(caught.value), repr(caught.value), caught.value.message, *map(str, caught.value.args)):
+        assert emu.api_key not in text
+    assert "***" in caught.value.message
