@@ -326,3 +326,18 @@ def test_template_fields_are_attributes_documented_as_templated(cls: type, field
     doc = inspect.getdoc(cls) or ""
     param = doc.split(f":param {field}:", 1)[1].split(":param", 1)[0]
     assert "(templated)" in param
+
+
+def test_a_refused_create_still_records_the_failure(opsgenie_incident_connection: OpsgenieEmulator) -> None:
+    emulator = opsgenie_incident_connection
+    refusal = {"message": "Service with id [svc-retired] not found"}
+    emulator.add_fault(Fault("status", status=422, times=1, path="/create$", body=refusal))
+    OpsgenieIncidentFailureNotifier(service_id="svc-retired", priority="P1")(task_context())
+    emulator.wait_until_processed()
+    [incident] = open_incidents(emulator)
+    assert incident["message"] == "[Airflow] etl.load failed"
+    assert "serviceId" not in incident or not incident["serviceId"]
+    [note] = [n["note"] for n in emulator.notes(incident["id"])]
+    assert "service_id" in note
+    assert "details" in note
+    assert "svc-retired] not found" in note
