@@ -46,6 +46,8 @@ __all__ = ["IncidentOutcome", "open_or_note", "resolve_open"]
 _PAGE = 100
 #: The tag prefix of the one-off marker by which a creator recognises its own incident.
 CREATOR_PREFIX = "af-c:"
+#: Seconds a note usually takes to be processed, before its request is first polled.
+NOTE_SETTLE = 0.25
 #: Seconds after which an open duplicate counts as abandoned by a creator that died.
 ABANDONED = 120.0
 #: What a create cannot be refused for: the failure is recorded with these whatever the rest.
@@ -179,8 +181,13 @@ def _join(
     """Note the oldest open incident, make sure it is routed, close abandoned duplicates."""
     kept = open_now[0]
     closed = yield from _close(_abandoned(open_now[1:]), kept)
-    yield Call("add_note", {"identifier": kept["id"], "note": note})
+    accepted = yield Call("add_note", {"identifier": kept["id"], "note": note})
     yield from _route(kept, responders)
+    if accepted.get("requestId"):
+        # This failure's record on the incident kept open: done when the callback returns. A first
+        # pause spares the polls that would only find it pending.
+        yield Sleep(NOTE_SETTLE)
+        yield Wait(str(accepted["requestId"]))
     return IncidentOutcome("noted", kept["id"], closed=tuple(closed))
 
 

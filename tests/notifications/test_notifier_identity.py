@@ -133,7 +133,7 @@ def test_a_second_search_after_the_stagger_finds_the_first_workers_incident() ->
     tag = fingerprint_tag("k")
     flow = open_or_note(tag, create={"message": "m"}, note="facts", stagger=0.5)
     steps = _drive(
-        flow, [_page(), None, _page(_incident("old", 1, tag, responders=[NOC])), {"requestId": "n"}]
+        flow, [_page(), None, _page(_incident("old", 1, tag, responders=[NOC])), {"requestId": "n"}, None, {}]
     )
     assert steps[1] == Sleep(0.5)
     assert steps[3] == Call("add_note", {"identifier": "old", "note": "facts"})
@@ -157,7 +157,7 @@ def test_a_creator_that_lost_closes_only_its_own_once_and_notes_the_kept_one() -
     flow, create = _until_create(tag)
     older = _incident("old", 2, tag, responders=[NOC])
     mine = _incident("mine", 3, tag, _nonce(create))
-    steps = _drive(flow, [None, _page(mine, older), {"requestId": "c"}, {"requestId": "n"}])
+    steps = _drive(flow, [None, _page(mine, older), {"requestId": "c"}, {"requestId": "n"}, None, {}])
     close, note = steps[2], steps[3]
     assert close == Call("close_incident", {"identifier": "mine", "note": close.arguments["note"]})
     assert "#2 (old)" in close.arguments["note"]
@@ -169,7 +169,7 @@ def test_a_creator_that_lost_closes_only_its_own_once_and_notes_the_kept_one() -
 def test_a_kept_incident_whose_creator_died_before_routing_is_routed_by_the_next() -> None:
     tag = fingerprint_tag("k")
     flow = open_or_note(tag, create={"message": "m", "responders": [NOC]}, note="facts")
-    steps = _drive(flow, [_page(_incident("old", 2, tag)), {"requestId": "n"}, {"requestId": "a"}])
+    steps = _drive(flow, [_page(_incident("old", 2, tag)), {"requestId": "n"}, {"requestId": "a"}, None, {}])
     assert steps[2] == Call("add_responder", {"identifier": "old", "responders": [NOC]})
     assert steps[-1].incident_id == "old"
 
@@ -204,7 +204,7 @@ def test_a_callback_finding_several_open_closes_the_abandoned_ones() -> None:
     older, left1, left2 = _incident("old", 2, tag), _incident("left1", 3, tag), _incident("left2", 4, tag)
     steps = _drive(
         open_or_note(tag, create={"message": "m"}, note="facts"),
-        [_page(left2, older, left1), {"requestId": "c1"}, {"requestId": "c2"}, {"requestId": "n"}],
+        [_page(left2, older, left1), {"requestId": "c1"}, {"requestId": "c2"}, {"requestId": "n"}, None, {}],
     )
     assert [(s.endpoint, s.arguments["identifier"]) for s in steps[1:4]] == [
         ("close_incident", "left1"),
