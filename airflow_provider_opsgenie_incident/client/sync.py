@@ -12,18 +12,13 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
+from airflow_provider_opsgenie_incident.client import protocol
 from airflow_provider_opsgenie_incident.client.errors import (
     OpsgenieIncidentError,
     TransportError,
     without_secret,
 )
 from airflow_provider_opsgenie_incident.client.paging import SyncMethods
-from airflow_provider_opsgenie_incident.client.protocol import (
-    PreparedRequest,
-    auth_headers,
-    parse_response,
-    prepare,
-)
 from airflow_provider_opsgenie_incident.client.retry import may_have_been_applied, retrying
 from airflow_provider_opsgenie_incident.client.verification import PAUSES, verify
 
@@ -32,6 +27,7 @@ if TYPE_CHECKING:
 
     import requests
 
+    from airflow_provider_opsgenie_incident.client.protocol import PreparedRequest
     from airflow_provider_opsgenie_incident.client.settings import ClientSettings
 
 __all__ = ["OpsgenieIncidentClient"]
@@ -81,7 +77,7 @@ class OpsgenieIncidentClient(SyncMethods):
         # The environment is read once here; trust_env=False stops requests re-reading proxy and
         # netrc settings on every call, which otherwise costs more than the HTTP exchange itself.
         self._session.trust_env = False
-        self._session.headers.update(auth_headers(settings.api_key))
+        self._session.headers.update(protocol.auth_headers(settings.api_key))
         proxy = settings.resolved_proxy()
         if proxy:
             self._session.proxies = {"http": proxy, "https": proxy}
@@ -118,7 +114,7 @@ class OpsgenieIncidentClient(SyncMethods):
     def call(self, endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
         with without_secret(self.settings.api_key):
-            return self._call(prepare(endpoint, arguments))
+            return self._call(protocol.prepare(endpoint, arguments))
 
     def _call(self, prepared: PreparedRequest) -> dict[str, Any]:
         started, policy = time.time(), self._retrying[prepared.repeatable]
@@ -148,7 +144,7 @@ class OpsgenieIncidentClient(SyncMethods):
                 f"{prepared.method} {prepared.endpoint.name} failed: {type(error).__name__}",
                 request_sent=not _never_sent(error),
             ) from None
-        return parse_response(response.status_code, response.headers, content)
+        return protocol.parse_response(response.status_code, response.headers, content)
 
     def _wire_request(self, prepared: PreparedRequest) -> requests.PreparedRequest:
         """
