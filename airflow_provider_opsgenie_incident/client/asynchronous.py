@@ -25,6 +25,7 @@ from airflow_provider_opsgenie_incident.client.async_http import AsyncHttp11Pool
 from airflow_provider_opsgenie_incident.client.errors import (
     OpsgenieIncidentError,
     TransportError,
+    without_secret,
 )
 from airflow_provider_opsgenie_incident.client.flows import arun_flow
 from airflow_provider_opsgenie_incident.client.http11 import ExchangeError
@@ -35,7 +36,8 @@ from airflow_provider_opsgenie_incident.client.protocol import (
     parse_response,
     prepare,
 )
-from airflow_provider_opsgenie_incident.client.retry import async_retrying
+from airflow_provider_opsgenie_incident.client.retry import async_retrying, may_have_been_applied
+from airflow_provider_opsgenie_incident.client.verification import verify
 from airflow_provider_opsgenie_incident.client.waiting import wait_flow
 
 if TYPE_CHECKING:
@@ -92,6 +94,8 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
 
     def __init__(self, settings: ClientSettings, *, max_connections: int = MAX_CONNECTIONS) -> None:
         self.settings = settings
+        # Reads to verify an ambiguous write: their own retry budget plus the pauses between them.
+        self._verify_budget = settings.retry.total_timeout + settings.retry.verify_window
         https = settings.base_url.startswith("https:")
         self._http = AsyncHttp11Pool(
             settings.base_url,
@@ -103,7 +107,7 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
             max_connections=max_connections,
         )
         self._retrying = {
-            idempotent: async_retrying(settings.retry, idempotent=idempotent) for idempotent in (True, False)
+            repeatable: async_retrying(settings.retry, idempotent=repeatable) for repeatable in (True, False)
         }
 
     def __repr__(self) -> str:
@@ -126,15 +130,20 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
 
     async def call(self, endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
-        return await self.send(prepare(endpoint, arguments))
+        with without_secret(self.settings.api_key):
+            return await self._call(prepare(endpoint, arguments))
 
     async def send(self, prepared: PreparedRequest) -> dict[str, Any]:
         """
         Send a request built once by :func:`~airflow_provider_opsgenie_incident.client.protocol.prepare`.
 
-        For a call repeated unchanged, such as a trigger's poll; retried like :meth:`call`.
+        For a call repeated unchanged, such as a trigger's poll; retried and verified like :meth:`call`.
         """
-        started = time.monotonic()
+        with without_secret(self.settings.api_key):
+            return await self._call(prepared)
+
+    async def _call(self, prepared: PreparedRequest) -> dict[str, Any]:
+        started, started_at = time.monotonic(), time.time()
         try:
             return await self._send(prepared)
         except OpsgenieIncidentError as error:
@@ -154,8 +163,17 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
                 retry_state.start_time = started
 
         # A copy per call: concurrent coroutines on one thread would otherwise share tenacity's state.
-        policy = self._retrying[prepared.endpoint.idempotent].copy(before=from_the_first_attempt)
-        return await policy(attempt, prepared)
+        policy = self._retrying[prepared.repeatable]
+        try:
+            return await policy.copy(before=from_the_first_attempt)(attempt, prepared)
+        except OpsgenieIncidentError as error:
+            if prepared.repeatable or not may_have_been_applied(error):
+                raise
+            found = await self.run_flow(
+                verify(prepared, error, started_at, self.settings.retry.verify_window),
+                timeout=self._verify_budget,
+            )
+            return found if found is not None else await policy.copy()(self._send, prepared)
 
     async def _send(self, prepared: PreparedRequest) -> dict[str, Any]:
         """Make one HTTP exchange; the only place this client touches the network."""

@@ -16,9 +16,12 @@ in the query, and timeline hide / unhide are ``GET`` as the timeline docs show.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Final, Literal, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 from airflow_provider_opsgenie_incident.client.types import IdentifierType, Order, Priority, TimelineGroup
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
     "DESCRIPTION_LIMIT",
@@ -36,6 +39,8 @@ __all__ = [
 ]
 
 Location = Literal["path", "query", "body"]
+#: What shows that a write was applied: a new incident, its note, its timeline entry, or its target gone.
+Evidence = Literal["created", "note", "entry", "gone"]
 
 INCIDENT_DOCS: Final = "https://docs.opsgenie.com/docs/incident-api"
 TIMELINE_DOCS: Final = "https://docs.opsgenie.com/docs/incident-timeline-api"
@@ -112,6 +117,10 @@ class Endpoint:
     :param idempotent: repeating the call cannot create a second note, entry or incident.
     :param docs: the documentation section describing the action.
     :param requires_one_of: argument names of which at least one must be given.
+    :param evidence: for a write that is not safe to repeat, how to see whether it was applied: the
+        read to make (its arguments are the write's own, where the read takes them) and what to
+        look for in it (see :mod:`.verification`). Writes carrying a note get ``("list_notes",
+        "note")`` from :meth:`evidence_for`.
     """
 
     name: str
@@ -122,6 +131,16 @@ class Endpoint:
     idempotent: bool = True
     docs: str = INCIDENT_DOCS
     requires_one_of: tuple[str, ...] = ()
+    evidence: tuple[str, Evidence] | None = None
+
+    def evidence_for(self, arguments: Mapping[str, Any]) -> tuple[str, Evidence] | None:
+        """Return how to check this call after an ambiguous failure; None when repeating it is harmless."""
+        if self.evidence is not None:
+            return self.evidence
+        if self.asynchronous and arguments.get("note"):
+            # Idempotent but for its note: repeated, the action would add the note twice.
+            return ("list_notes", "note")
+        return None
 
     @property
     def argument_names(self) -> tuple[str, ...]:
@@ -231,6 +250,7 @@ _ALL: Final = (
         ),
         asynchronous=True,
         idempotent=False,
+        evidence=("list_incidents", "created"),
     ),
     Endpoint("get_incident", "GET", _INCIDENT_PATH, (_IDENTIFIER, _IDENTIFIER_TYPE)),
     Endpoint(
@@ -245,7 +265,14 @@ _ALL: Final = (
             _ORDER,
         ),
     ),
-    Endpoint("delete_incident", "DELETE", _INCIDENT_PATH, (_IDENTIFIER, _IDENTIFIER_TYPE), asynchronous=True),
+    Endpoint(
+        "delete_incident",
+        "DELETE",
+        _INCIDENT_PATH,
+        (_IDENTIFIER, _IDENTIFIER_TYPE),
+        asynchronous=True,
+        evidence=("get_incident", "gone"),
+    ),
     _incident_action("close_incident", "/close", _NOTE),
     _incident_action("resolve_incident", "/resolve", _NOTE),
     _incident_action("add_note", "/notes", _required_text("note", "note", NOTE_LIMIT), idempotent=False),
@@ -296,6 +323,7 @@ _ALL: Final = (
         ),
         idempotent=False,
         docs=TIMELINE_DOCS,
+        evidence=("list_timeline_entries", "entry"),
     ),
     _timeline_entry("get_timeline_entry", "GET", "", _CONTENT_TYPE),
     Endpoint(
@@ -305,13 +333,13 @@ _ALL: Final = (
         (
             _INCIDENT_ID,
             _ENTRY_ID,
-            _text("content", "description.content", "body", DESCRIPTION_LIMIT),
+            _text("content", "description.content", "body", DESCRIPTION_LIMIT, allow_empty=False),
             _TIMELINE_TIME,
         ),
         docs=TIMELINE_DOCS,
         requires_one_of=("content", "time"),
     ),
-    _timeline_entry("delete_timeline_entry", "DELETE"),
+    replace(_timeline_entry("delete_timeline_entry", "DELETE"), evidence=("get_timeline_entry", "gone")),
     Endpoint(
         "list_timeline_entries",
         "GET",

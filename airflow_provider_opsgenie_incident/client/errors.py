@@ -13,12 +13,17 @@ Every error raised by the client, sync or async, is one of these::
     └── WaitTimeoutError, TimeoutError    the wait for a request or a state ran out of time
 
 Code branches on these types, never on the text of an error. No error ever holds the API key:
-the key travels only in the ``Authorization`` header, which no error records.
+the key travels only in the ``Authorization`` header, which no error records, and the clients
+remove it from server-provided text that echoes it (:func:`without_secret`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 __all__ = [
     "AuthenticationError",
@@ -32,6 +37,7 @@ __all__ = [
     "WaitTimeoutError",
     "error_for_status",
     "error_from_dict",
+    "without_secret",
 ]
 
 
@@ -215,3 +221,18 @@ def error_for_status(
     if status >= 500:
         return ServerError(message, status=status, request_id=request_id)
     return OpsgenieIncidentError(message, status=status, request_id=request_id)
+
+
+REDACTED = "***"
+
+
+@contextmanager
+def without_secret(secret: str) -> Iterator[None]:
+    """Remove ``secret`` from the text of any error raised inside, before anyone sees it."""
+    try:
+        yield
+    except OpsgenieIncidentError as error:
+        if secret and secret in error.message:
+            error.message = error.message.replace(secret, REDACTED)
+            error.args = (error.message,)
+        raise

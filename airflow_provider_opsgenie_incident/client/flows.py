@@ -35,6 +35,8 @@ class Wait:
     """A step: wait until the asynchronous request is processed; its status ``data`` comes back."""
 
     request_id: str
+    #: Seconds to wait at most; None: what is left of the flow's budget.
+    timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def _dispatch(api: Any, step: Step, deadline: float, sleep: Callable[[float], An
     """
     remaining = max(deadline - time.monotonic(), 0.0)
     if isinstance(step, Wait):
-        return api.wait_for_request(step.request_id, timeout=remaining)
+        return api.wait_for_request(step.request_id, timeout=min(remaining, step.timeout or remaining))
     if remaining <= 0:
         raise WaitTimeoutError("gave up: the time budget is spent")
     if isinstance(step, Call):

@@ -5,10 +5,14 @@ tag** (:mod:`.fingerprint`) derived from what it stands for, by default the DAG 
 Two flows use it:
 
 - :func:`open_or_note`: if an incident with the tag is open, add a note to the oldest one;
-  otherwise create one, wait until it is processed, then converge: when several workers created
-  one at the same moment, the oldest (``createdAt``, then ``tinyId``) stays open and each other
-  creator closes its own with a note naming it, then notes it. After an ambiguous create failure
-  (the request may have arrived), search again before creating again: never a blind retry.
+  otherwise (after a staggered second search) create one *quietly*, without responders and
+  without notifying stakeholders, find it by its one-off marker tag, and converge: the oldest
+  open incident stays, its creator routes it to the responders, every other creator closes its
+  own with one note naming the kept one. Responders are paged once per storm; a creator that
+  dies before routing leaves the routing to the next worker that finds the incident. A create
+  the server refuses (400 / 422) is sent again with only what cannot be refused, and the kept
+  incident gets a note naming what was dropped and why. Ambiguous failures are the client's
+  (:mod:`.verification`): a create is never sent twice blindly.
 - :func:`resolve_open`: resolve every open incident with the tag, with a note; no write at all
   when none is open.
 
@@ -19,19 +23,19 @@ asynchronous one: the same decisions run in a worker, a DAG processor or the tri
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
+from airflow_provider_opsgenie_incident.client.catalogue import TAGS_LIMIT
 from airflow_provider_opsgenie_incident.client.errors import (
+    InvalidRequestError,
     NotFoundError,
     RequestFailedError,
-    ServerError,
-    TransportError,
 )
 from airflow_provider_opsgenie_incident.client.fingerprint import open_query
 from airflow_provider_opsgenie_incident.client.flows import Call, Flow, Sleep, Wait
-from airflow_provider_opsgenie_incident.client.retry import may_have_been_applied
 from airflow_provider_opsgenie_incident.client.validation import fit
 
 if TYPE_CHECKING:
@@ -40,6 +44,14 @@ if TYPE_CHECKING:
 __all__ = ["IncidentOutcome", "open_or_note", "resolve_open"]
 
 _PAGE = 100
+#: The tag prefix of the one-off marker by which a creator recognises its own incident.
+CREATOR_PREFIX = "af-c:"
+#: Seconds a note usually takes to be processed, before its request is first polled.
+NOTE_SETTLE = 0.25
+#: Seconds after which an open duplicate counts as abandoned by a creator that died.
+ABANDONED = 120.0
+#: What a create cannot be refused for: the failure is recorded with these whatever the rest.
+_UNREFUSABLE = ("message", "description", "tags", "notify_stakeholders")
 _NEVER = datetime.max.replace(tzinfo=timezone.utc)
 
 
@@ -53,6 +65,7 @@ class IncidentOutcome:
     :param resolved: the incidents resolved.
     :param closed: the duplicates asked to be closed while converging (accepted, not waited for).
     :param skipped: incidents that were no longer open when acted on (closed or deleted meanwhile).
+    :param dropped: when the server refused the create: the fields left out, then its reason.
     """
 
     action: Literal["created", "noted", "resolved", "nothing"]
@@ -60,6 +73,7 @@ class IncidentOutcome:
     resolved: tuple[str, ...] = ()
     closed: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
 
 
 def _age(incident: Mapping[str, Any]) -> tuple[datetime, int]:
@@ -141,25 +155,75 @@ def _close(duplicates: Sequence[str], kept: Mapping[str, Any]) -> Flow[list[str]
     return closed
 
 
-def _create(tag: str, create: Mapping[str, Any], attempts: int, settle: float) -> Flow[str | None]:
-    """Create the incident; return its id, or None when a lost answer's incident turned up in a search."""
-    for attempt in range(1, attempts + 1):
-        try:
-            response = yield Call("create_incident", dict(create))
-        except (TransportError, ServerError) as error:
-            if not may_have_been_applied(error) or attempt == attempts:
-                raise
-            # The create may have been applied: look for it (once more after a pause, as the server
-            # processes writes asynchronously) before creating again.
-            if (yield from _list_open(tag)):
-                return None
-            yield Sleep(settle)
-            if (yield from _list_open(tag)):
-                return None
-            continue
-        data = yield Wait(str(response["requestId"]))
-        return str(data.get("incidentId") or "") or None
-    raise AssertionError("unreachable")  # pragma: no cover
+def _abandoned(incidents: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Return the duplicates old enough that their creator must have died before closing them."""
+    cutoff = datetime.now(timezone.utc).timestamp() - ABANDONED
+    return [i["id"] for i in incidents if _age(i)[0].timestamp() < cutoff]
+
+
+def _route(kept: Mapping[str, Any], responders: Sequence[Mapping[str, Any]]) -> Flow[None]:
+    """Page the responders of the incident that stays open, unless it has them already."""
+    missing = [dict(r) for r in responders if r not in (kept.get("responders") or [])]
+    if not missing:
+        return
+    try:
+        yield Call("add_responder", {"identifier": kept["id"], "responders": missing})
+    except InvalidRequestError as error:
+        # A responder the account does not know: the incident stays, and says why nobody was paged.
+        yield Call(
+            "add_note", {"identifier": kept["id"], "note": f"Could not add the responders: {error.message}"}
+        )
+
+
+def _join(
+    open_now: Sequence[Mapping[str, Any]], note: str, responders: Sequence[Mapping[str, Any]]
+) -> Flow[IncidentOutcome]:
+    """Note the oldest open incident, make sure it is routed, close abandoned duplicates."""
+    kept = open_now[0]
+    closed = yield from _close(_abandoned(open_now[1:]), kept)
+    accepted = yield Call("add_note", {"identifier": kept["id"], "note": note})
+    yield from _route(kept, responders)
+    if accepted.get("requestId"):
+        # This failure's record on the incident kept open: done when the callback returns. A first
+        # pause spares the polls that would only find it pending.
+        yield Sleep(NOTE_SETTLE)
+        yield Wait(str(accepted["requestId"]))
+    return IncidentOutcome("noted", kept["id"], closed=tuple(closed))
+
+
+def _create(create: Mapping[str, Any]) -> Flow[tuple[str, ...]]:
+    """
+    Create the incident; return the fields dropped to get it created (none, normally).
+
+    A create the server refuses (400 / 422: a service id it does not know, a detail it refuses)
+    must not lose the failure: it is sent again with only what cannot be refused.
+    """
+    try:
+        yield Call("create_incident", dict(create))
+    except InvalidRequestError as error:
+        if error.status not in (400, 422):
+            raise
+        plain = {name: create[name] for name in _UNREFUSABLE if create.get(name) is not None}
+        dropped = tuple(
+            sorted(name for name, value in create.items() if value is not None and name not in plain)
+        )
+        yield Call("create_incident", plain)
+        return (*dropped, error.message)
+    return ()
+
+
+def _find_ours(
+    tag: str, nonce: str, settle: float
+) -> Flow[tuple[dict[str, Any] | None, list[dict[str, Any]]]]:
+    """Search until our incident shows (the server applies a create later); waits double each time."""
+    open_now: list[dict[str, Any]] = []
+    for attempt in range(4):
+        yield Sleep(settle * 2**attempt)
+        open_now = yield from _list_open(tag)
+        ours = next((i for i in open_now if nonce in (i.get("tags") or [])), None)
+        if ours is not None:
+            return ours, open_now
+    return None, open_now
 
 
 def open_or_note(
@@ -167,57 +231,56 @@ def open_or_note(
     *,
     create: Mapping[str, Any],
     note: str,
-    create_attempts: int = 3,
-    settle: float = 1.0,
+    stagger: float = 0.0,
+    settle: float = 0.5,
 ) -> Flow[IncidentOutcome]:
     """
-    Open one incident for ``tag``, or add ``note`` to the one already open.
+    Open one incident for ``tag``, or add ``note`` to the one already open; page its responders once.
 
-    The create arguments and the note are cut to the API's limits (:func:`~.validation.fit`), so a
-    long text never loses the incident.
+    The incident is created quietly (no responders, no stakeholder notification) and tagged with a
+    one-off marker, so this flow recognises it in a search without waiting for the request. Once
+    the search shows it, the oldest open incident with ``tag`` is kept: its creator routes it to the
+    responders; any other creator closes its own (one closing note per duplicate), notes the kept
+    one and routes it too if its creator died before doing so. Adding a responder an incident has
+    already pages nobody, so the responders are paged once per storm, never zero times. The
+    arguments and the note are cut to the API's limits (:func:`~.validation.fit`).
 
     :param tag: the fingerprint tag; it is added first to the created incident's tags if missing.
-    :param create: the ``create_incident`` arguments (message, description, details, ...).
+    :param create: the ``create_incident`` arguments (message, description, responders, ...).
     :param note: the note for an incident that is already open (or that won a creation race).
-    :param create_attempts: creates at most, each after a search found nothing.
-    :param settle: the pause before the second search after an ambiguous create failure.
+    :param stagger: seconds to wait before a second search when the first found nothing, so that
+        workers failing together mostly find the first one's incident instead of creating theirs.
+    :param settle: the first pause before looking for the created incident; it doubles while the
+        search does not show it yet (a slow server or a lagging search).
     """
-    create = fit(
-        "create_incident", {**create, "tags": list(dict.fromkeys([tag, *(create.get("tags") or [])]))}
-    )
+    responders = list(create.get("responders") or [])
+    nonce = f"{CREATOR_PREFIX}{secrets.token_hex(6)}"
+    tags = list(dict.fromkeys([tag, *(create.get("tags") or [])]))[: TAGS_LIMIT - 1]
+    quiet = {**create, "tags": [*tags, nonce], "responders": None, "notify_stakeholders": False}
+    create = fit("create_incident", quiet)
     note = fit("add_note", {"note": note})["note"]
     open_now = yield from _list_open(tag)
+    if not open_now and stagger > 0:
+        yield Sleep(stagger)
+        open_now = yield from _list_open(tag)
     if open_now:
-        # Several open (a creator died before converging): close the newer ones, then note the
-        # oldest and wait for that note only, as this failure's record on the incident kept open.
-        kept = open_now[0]
-        closed = yield from _close([i["id"] for i in open_now[1:]], kept)
-        yield from _write_all([Call("add_note", {"identifier": kept["id"], "note": note})])
-        return IncidentOutcome("noted", kept["id"], closed=tuple(closed))
-    created = yield from _create(tag, create, create_attempts, settle)
-    open_now = yield from _list_open(tag)
-    if not open_now:
-        # Resolved or closed already by someone else: nothing left to converge.
-        return IncidentOutcome("created", created)
+        return (yield from _join(open_now, note, responders))
+    dropped = yield from _create(create)
+    ours, open_now = yield from _find_ours(tag, nonce, settle)
+    if ours is None or not open_now:
+        # Closed or resolved already by someone else, or not visible in time: nothing to converge.
+        return IncidentOutcome("created", ours["id"] if ours else None, dropped=dropped)
     kept = open_now[0]
-    if created is None:
-        # A lost answer's incident turned up in a search, but which one is ours is unknown.
-        closed = yield from _close([i["id"] for i in open_now[1:]], kept)
-        return IncidentOutcome("created", kept["id"], closed=tuple(closed))
-    if created == kept["id"]:
-        # Ours is the oldest open: close the newer ones this search shows, without waiting. Their
-        # creators close their own too once their search shows ours; closing from both sides keeps
-        # the convergence when a creator died before its search or its search lagged behind, for at
-        # most one extra close per duplicate.
-        closed = yield from _close([i["id"] for i in open_now[1:]], kept)
-        return IncidentOutcome("created", kept["id"], closed=tuple(closed))
-    # Another worker won: close ours (only ours: no close is sent twice), then note the survivor, as
-    # a later failure would. No schedule closes them all: an incident is only closed by someone who
-    # saw an older one open, so the oldest of all stays open. So ours is closed only when the
-    # search shows it behind the kept one; missing, it was closed already (or the search lags).
-    closed = yield from _close([created] if any(i["id"] == created for i in open_now) else [], kept)
-    yield from _write_all([Call("add_note", {"identifier": kept["id"], "note": note})])
-    return IncidentOutcome("noted", kept["id"], closed=tuple(closed))
+    if ours["id"] != kept["id"]:
+        closed = yield from _close([ours["id"]], kept)
+        outcome = yield from _join([kept], note, responders)
+        return IncidentOutcome("noted", kept["id"], closed=(*closed, *outcome.closed))
+    if dropped:
+        *fields, reason = dropped
+        text = f"Created without {', '.join(fields)}: the server refused them ({reason})."
+        yield Call("add_note", {"identifier": kept["id"], "note": text})
+    yield from _route(kept, responders)
+    return IncidentOutcome("created", kept["id"], dropped=dropped)
 
 
 def resolve_open(tag: str, *, note: str) -> Flow[IncidentOutcome]:

@@ -17,14 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from datetime import datetime
 
-    from airflow_provider_opsgenie_incident.client.types import (
-        IdentifierType,
-        Order,
-        Priority,
-        Responder,
-        StatusPageEntry,
-        TimelineGroup,
-    )
+    from airflow_provider_opsgenie_incident.client import types as t
 
 __all__ = ["IncidentApiMethods"]
 
@@ -39,14 +32,14 @@ class CreateIncident(_Message, total=False):
     """The arguments of ``create_incident``."""
 
     description: str | None
-    responders: Sequence[Responder] | None
+    responders: Sequence[t.Responder] | None
     tags: Sequence[str] | None
     details: Mapping[str, str] | None
-    priority: Priority | None
+    priority: t.Priority | None
     note: str | None
     service_id: str | None
     impacted_services: Sequence[str] | None
-    status_page_entry: StatusPageEntry | None
+    status_page_entry: t.StatusPageEntry | None
     notify_stakeholders: bool | None
 
 
@@ -60,7 +53,7 @@ class ListIncidents(_Query, total=False):
     offset: int | None
     limit: int | None
     sort: str | None
-    order: Order | None
+    order: t.Order | None
 
 
 class _Identifier(TypedDict):
@@ -70,7 +63,7 @@ class _Identifier(TypedDict):
 class Incident(_Identifier, total=False):
     """The incident a call addresses: its id, or its tiny id with ``identifier_type="tiny"``."""
 
-    identifier_type: IdentifierType | None
+    identifier_type: t.IdentifierType | None
 
 
 class IncidentNote(Incident, total=False):
@@ -91,13 +84,13 @@ class IncidentPage(Incident, total=False):
     offset: str | None
     direction: str | None
     limit: int | None
-    order: Order | None
+    order: t.Order | None
 
 
 class NewResponders(IncidentNote):
     """Teams or users to add as responders of an incident."""
 
-    responders: Sequence[Responder]
+    responders: Sequence[t.Responder]
 
 
 class TagChange(IncidentNote):
@@ -121,7 +114,7 @@ class DetailKeys(IncidentNote):
 class NewPriority(Incident):
     """An incident's new priority."""
 
-    priority: Priority
+    priority: t.Priority
 
 
 class NewMessage(Incident):
@@ -181,10 +174,10 @@ class _Timeline(TypedDict):
 class TimelinePage(_Timeline, total=False):
     """One page of an incident's timeline; pass the previous page's ``nextOffset`` on."""
 
-    groups: Sequence[TimelineGroup] | None
+    groups: Sequence[t.TimelineGroup] | None
     discard_hidden: bool | None
     offset: str | None
-    order: Order | None
+    order: t.Order | None
     limit: int | None
     content_type: str | None
 

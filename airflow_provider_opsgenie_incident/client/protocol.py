@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from dataclasses import dataclass
+from dataclasses import field as _default
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -16,7 +19,7 @@ from airflow_provider_opsgenie_incident.client.errors import (
     ServerError,
     error_for_status,
 )
-from airflow_provider_opsgenie_incident.client.validation import check
+from airflow_provider_opsgenie_incident.client.validation import check, truncate
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -34,6 +37,12 @@ class PreparedRequest:
     path: str
     query: tuple[tuple[str, str], ...]
     body: dict[str, Any] | None
+    arguments: Mapping[str, Any] = _default(default_factory=dict)
+
+    @property
+    def repeatable(self) -> bool:
+        """Whether sending it twice is harmless, so an ambiguous failure may be retried blindly."""
+        return self.endpoint.evidence_for(self.arguments) is None
 
     @property
     def method(self) -> str:
@@ -85,6 +94,10 @@ def prepare(endpoint: Endpoint | str, arguments: Mapping[str, Any]) -> PreparedR
             f"{endpoint.name} needs at least one of {', '.join(endpoint.requires_one_of)}",
             field=endpoint.requires_one_of[0],
         )
+    if arguments.get("identifier_type") == "tiny" and not str(arguments.get("identifier", "")).isdigit():
+        raise InvalidRequestError(
+            "identifier must be a number with identifierType tiny (a tiny id such as 42)", field="identifier"
+        )
     path_values: dict[str, str] = {}
     query: list[tuple[str, str]] = []
     body: dict[str, Any] | None = None
@@ -109,7 +122,7 @@ def prepare(endpoint: Endpoint | str, arguments: Mapping[str, Any]) -> PreparedR
             _put_nested(body, field.wire, _encode_scalar(value))
     if body is None and endpoint.method in ("POST", "PUT", "PATCH"):
         body = {}
-    return PreparedRequest(endpoint, endpoint.path.format(**path_values), tuple(query), body)
+    return PreparedRequest(endpoint, endpoint.path.format(**path_values), tuple(query), body, arguments)
 
 
 def server_wait_hint(headers: Mapping[str, str]) -> float | None:
@@ -143,11 +156,21 @@ def auth_headers(api_key: str) -> dict[str, str]:
     }
 
 
+#: The longest server text kept in an error message: an HTML page or a huge body becomes a line.
+MESSAGE_CHARS = 300
+_TAG = re.compile(r"<(script|style)\b.*?</\1>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
 def _error_message(payload: Any, content: bytes) -> str:
+    """Return the server's message, or the readable start of a body that is not JSON (HTML: its title)."""
     if isinstance(payload, dict) and isinstance(payload.get("message"), str):
-        return str(payload["message"])
-    text = content.decode("utf-8", errors="replace").strip()
-    return " ".join(text.split())[:200] or "no response body"
+        text = str(payload["message"])
+    else:
+        text = content.decode("utf-8", errors="replace")
+        title = _TITLE.search(text)
+        text = html.unescape(title.group(1) if title else _TAG.sub(" ", text))
+    return truncate(" ".join(text.split()), MESSAGE_CHARS) or "no response body"
 
 
 def parse_response(status: int, headers: Mapping[str, str], content: bytes) -> dict[str, Any]:

@@ -1,10 +1,13 @@
 """The one retry policy of the client, shared by the sync and async transports.
 
 What is retried (:func:`should_retry`): 429, 500, 502, 503 and 504, connection failures and
-timeouts; never another 4xx. A call that is not idempotent (create an incident, add a note, add
-a timeline entry) is retried after a transport failure only when the request provably never
-left this machine (connection refused, connect timeout): after a reset or a read timeout the
-server may have acted, and only a search by fingerprint can tell (see the notifiers).
+timeouts; never another 4xx. One predicate, :func:`may_have_been_applied`, says whether a failure
+may have taken effect (the request left, and no clear answer came back). Such a failure is
+retried blindly only for a call that is safe to repeat; a write that is not (it is not
+idempotent, or it carries a note) is never repeated before the server has been asked whether it
+was applied (:mod:`.verification`, which also lists which writes are which). A failure that
+provably never reached the server (connection refused, connect timeout, 429) is retried for
+every call.
 
 How long to wait (:class:`ServerGuidedWait`): the server's ``Retry-After``, else its
 ``X-RateLimit-Period-In-Sec`` hint, else exponential backoff with jitter. When to stop: after
@@ -54,32 +57,38 @@ class RetrySettings:
     :param max_attempts: attempts at most, the first one included; 1 disables retries.
     :param backoff_initial: the first backoff, in seconds, before jitter.
     :param backoff_max: the longest backoff, in seconds, before jitter.
+    :param verify_window: seconds over which a write that failed ambiguously is looked for before it
+        is sent again, for a server that applies writes a little after it accepts them.
     """
 
     total_timeout: float = default("retry_timeout")
     max_attempts: int = default("max_attempts")
     backoff_initial: float = 0.5
     backoff_max: float = 8.0
+    verify_window: float = 2.5
 
     def __post_init__(self) -> None:
         for name, value, minimum in (
             ("retry_timeout", self.total_timeout, 0),
             ("max_attempts", self.max_attempts, 1),
             ("backoff_initial", self.backoff_initial, 0),
+            ("verify_window", self.verify_window, 0),
         ):
             if value < minimum:
                 raise InvalidRequestError(f"{name} must be at least {minimum}, got {value}", field=name)
 
 
 def should_retry(error: BaseException, *, idempotent: bool) -> bool:
-    """Decide whether a failed attempt is worth another: the whole retry classifier."""
+    """
+    Decide whether a failed attempt is worth another: the whole retry classifier.
+
+    :param idempotent: whether the call is safe to repeat (:attr:`.PreparedRequest.repeatable`).
+    """
     if isinstance(error, RateLimitedError):
         return True
-    if isinstance(error, ServerError):
-        return error.status in RETRY_STATUSES
-    if isinstance(error, TransportError):
-        return idempotent or not error.request_sent
-    return False
+    if may_have_been_applied(error):
+        return idempotent and (not isinstance(error, ServerError) or error.status in RETRY_STATUSES)
+    return isinstance(error, TransportError)
 
 
 def may_have_been_applied(error: BaseException) -> bool:

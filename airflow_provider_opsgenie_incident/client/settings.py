@@ -94,6 +94,13 @@ class ClientSettings:
         if not self.api_key:
             raise InvalidRequestError("the API key (connection password) is empty", field="password")
         object.__setattr__(self, "base_url", resolve_base_url(self.base_url))
+        proxy_host = urlsplit(self.proxy).hostname if self.proxy else None
+        if self.base_url.startswith("http://") and self.proxy and not is_loopback(proxy_host):
+            # The proxy would read the GenieKey of a plain-http request in clear text.
+            raise InvalidRequestError(
+                "proxy must be a loopback address for a plain http host: the key would cross it in clear",
+                field="proxy",
+            )
         if self.connect_timeout <= 0 or self.read_timeout <= 0:
             raise InvalidRequestError("timeouts must be positive", field="timeout")
 

@@ -8,24 +8,26 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from airflow_provider_opsgenie_incident.client.errors import TransportError
-from airflow_provider_opsgenie_incident.client.paging import SyncMethods
-from airflow_provider_opsgenie_incident.client.protocol import (
-    PreparedRequest,
-    auth_headers,
-    parse_response,
-    prepare,
+from airflow_provider_opsgenie_incident.client import protocol
+from airflow_provider_opsgenie_incident.client.errors import (
+    OpsgenieIncidentError,
+    TransportError,
+    without_secret,
 )
-from airflow_provider_opsgenie_incident.client.retry import retrying
+from airflow_provider_opsgenie_incident.client.paging import SyncMethods
+from airflow_provider_opsgenie_incident.client.retry import may_have_been_applied, retrying
+from airflow_provider_opsgenie_incident.client.verification import verify
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     import requests
 
+    from airflow_provider_opsgenie_incident.client.protocol import PreparedRequest
     from airflow_provider_opsgenie_incident.client.settings import ClientSettings
 
 __all__ = ["OpsgenieIncidentClient"]
@@ -69,11 +71,13 @@ class OpsgenieIncidentClient(SyncMethods):
         import requests
 
         self.settings = settings
+        # Reads to verify an ambiguous write: their own retry budget plus the pauses between them.
+        self._verify_budget = settings.retry.total_timeout + settings.retry.verify_window
         self._session: requests.Session = requests.Session()
         # The environment is read once here; trust_env=False stops requests re-reading proxy and
         # netrc settings on every call, which otherwise costs more than the HTTP exchange itself.
         self._session.trust_env = False
-        self._session.headers.update(auth_headers(settings.api_key))
+        self._session.headers.update(protocol.auth_headers(settings.api_key))
         proxy = settings.resolved_proxy()
         if proxy:
             self._session.proxies = {"http": proxy, "https": proxy}
@@ -91,7 +95,7 @@ class OpsgenieIncidentClient(SyncMethods):
         self._adapter = self._session.get_adapter(settings.base_url)
         self._timeout = (settings.connect_timeout, settings.read_timeout)
         self._retrying = {
-            idempotent: retrying(settings.retry, idempotent=idempotent) for idempotent in (True, False)
+            repeatable: retrying(settings.retry, idempotent=repeatable) for repeatable in (True, False)
         }
 
     def __repr__(self) -> str:
@@ -109,8 +113,21 @@ class OpsgenieIncidentClient(SyncMethods):
 
     def call(self, endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
-        prepared = prepare(endpoint, arguments)
-        return self._retrying[prepared.endpoint.idempotent](self._send, prepared)
+        with without_secret(self.settings.api_key):
+            return self._call(protocol.prepare(endpoint, arguments))
+
+    def _call(self, prepared: PreparedRequest) -> dict[str, Any]:
+        started, policy = time.time(), self._retrying[prepared.repeatable]
+        try:
+            return policy(self._send, prepared)
+        except OpsgenieIncidentError as error:
+            if prepared.repeatable or not may_have_been_applied(error):
+                raise
+            found = self.run_flow(
+                verify(prepared, error, started, self.settings.retry.verify_window),
+                timeout=self._verify_budget,
+            )
+            return found if found is not None else policy(self._send, prepared)
 
     def _send(self, prepared: PreparedRequest) -> dict[str, Any]:
         """Make one HTTP exchange; the only place this client touches the network."""
@@ -130,7 +147,7 @@ class OpsgenieIncidentClient(SyncMethods):
                 f"{prepared.method} {prepared.endpoint.name} failed: {type(error).__name__}",
                 request_sent=not _never_sent(error),
             ) from None
-        return parse_response(response.status_code, response.headers, content)
+        return protocol.parse_response(response.status_code, response.headers, content)
 
     def _wire_request(self, prepared: PreparedRequest) -> requests.PreparedRequest:
         """

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["check", "fit", "largest_cap", "truncate"]
 
 RESPONDER_TYPES = ("team", "user")
+#: The longest identifier accepted (an id, a tiny id, a request id, an entry id): Opsgenie's are
+#: UUIDs or numbers, far shorter; a longer one can only be a mistake, and would cost a 414.
+IDENTIFIER_LIMIT = 256
 
 
 def _invalid(
@@ -43,6 +46,26 @@ def _require_type(name: str, value: Any, expected: type | tuple[type, ...], labe
     # bool is an int subclass, but True is no page size.
     if not isinstance(value, expected) or (isinstance(value, bool) and expected is int):
         raise _invalid(name, f"must be {label}, got {type(value).__name__}")
+
+
+def _encodable(name: str, value: Any) -> None:
+    """Refuse what cannot travel: a lone surrogate (no UTF-8 for it) or a NUL, at any depth."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise _invalid(name, "must not contain a NUL character")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise _invalid(
+                name, f"cannot be encoded as UTF-8 (character {error.start}: {error.reason})"
+            ) from None
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _encodable(f"{name}[{key!r}]" if isinstance(key, str) else name, key)
+            _encodable(f"{name}[{key!r}]", item)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _encodable(f"{name}[{index}]", item)
 
 
 def _text(name: str, value: Any, *, limit: int | None = None, allow_empty: bool = True) -> None:
@@ -100,8 +123,15 @@ def _flag(field: Field, name: str, value: Any) -> None:
 
 
 def _time(field: Field, name: str, value: Any) -> None:
-    if not isinstance(value, datetime):
-        _text(name, value, allow_empty=False)
+    if isinstance(value, datetime):
+        return
+    _text(name, value, allow_empty=False)
+    try:
+        datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise _invalid(
+            name, f"must be an ISO 8601 time such as 2024-05-06T07:08:09Z, got {value!r}"
+        ) from None
 
 
 def _details(field: Field, name: str, value: Any) -> None:
@@ -132,8 +162,10 @@ def _responders(field: Field, name: str, value: Any) -> None:
                 f"{item}.type", f"must be one of {', '.join(RESPONDER_TYPES)}; got {responder.get('type')!r}"
             )
         names = ("id", "name", "username") if responder["type"] == "user" else ("id", "name")
-        if not any(isinstance(responder.get(key), str) and responder[key] for key in names):
-            raise _invalid(item, f"needs one of {', '.join(names)}")
+        given = [key for key in names if isinstance(responder.get(key), str) and responder[key]]
+        if len(given) != 1:
+            problem = "needs one of" if not given else "must name the responder once, by one of"
+            raise _invalid(item, f"{problem} {', '.join(names)}")
 
 
 def _status_page_entry(field: Field, name: str, value: Any) -> None:
@@ -149,6 +181,13 @@ def _plain_text(field: Field, name: str, value: Any) -> None:
 
 def _identifier(field: Field, name: str, value: Any) -> None:
     _text(name, value, allow_empty=False)
+    if field.location == "path" and len(value) > IDENTIFIER_LIMIT:
+        raise _invalid(
+            name,
+            f"is {len(value)} characters long; the limit is {IDENTIFIER_LIMIT} characters",
+            limit=IDENTIFIER_LIMIT,
+            size=len(value),
+        )
 
 
 _CHECKS: dict[str, Callable[[Field, str, Any], None]] = {
@@ -173,6 +212,7 @@ def check(field: Field, value: Any) -> None:
     :raises InvalidRequestError: naming the field (its wire name), the limit and the value's size.
     """
     _CHECKS[field.kind](field, field.wire, value)
+    _encodable(field.wire, value)
 
 
 def truncate(text: str, limit: int, ellipsis: str = "…") -> str:

@@ -155,6 +155,8 @@ class _OpsgenieIncidentRequestOperator(_OpsgenieIncidentBaseOperator):
 
     def _result(self, context: Context, response: Any) -> dict[str, Any]:
         request_id = response.get("requestId")
+        if not request_id and response.get("verified"):
+            return self._applied(context, response.get("data") or {})
         if not request_id:
             raise ServerError(f"Opsgenie accepted {self.action} without a requestId", status=202)
         self.log.info("Opsgenie accepted %s: request %s", self.action, request_id)
@@ -169,6 +171,21 @@ class _OpsgenieIncidentRequestOperator(_OpsgenieIncidentBaseOperator):
                 raise
             self._defer_wait(request_id, deadline)
         return self._processed(context, request_id, data)
+
+    def _applied(self, context: Context, found: dict[str, Any]) -> dict[str, Any]:
+        """
+        Report a write whose answer was lost but which the server shows applied (the client checked).
+
+        There is no request to wait for; ``found`` is what showed it (an incident, a note, ...).
+        """
+        self.log.info("Opsgenie shows %s applied, although its answer was lost", self.action)
+        by_id = getattr(self, "identifier_type", None) != "tiny"
+        return {
+            "request_id": None,
+            "incident_id": getattr(self, "identifier", None) if by_id else None,
+            "action": self.action,
+            "status": "applied",
+        }
 
     def _defer_wait(self, request_id: str, deadline: float) -> NoReturn:
         from airflow_provider_opsgenie_incident.triggers.incident import OpsgenieIncidentRequestTrigger

@@ -204,6 +204,9 @@ class OpsgenieCreateIncidentOperator(_OpsgenieIncidentRequestOperator):
                 return found
         return None
 
+    def _applied(self, context: Context, found: dict[str, Any]) -> dict[str, Any]:
+        return self._adopted(context, found)
+
     def _adopted(self, context: Context, incident: dict[str, Any]) -> dict[str, Any]:
         url = self.hook.incident_url(incident=incident)
         OpsgenieIncidentLink.persist(context, url)

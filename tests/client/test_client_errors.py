@@ -144,3 +144,34 @@ def test_error_for_status(status, cls):
     assert (error.status, error.request_id, error.message) == (status, "r", "m")
     if cls is RateLimitedError:
         assert error.retry_after == 1.0
+
+
+def test_an_html_or_huge_error_body_becomes_a_short_message():
+    from airflow_provider_opsgenie_incident.client.protocol import parse_response
+
+    page = (
+        b"<html><head><title>414 Request-URI Too Large</title></head><body>"
+        + b"x" * 100_000
+        + b"</body></html>"
+    )
+    with pytest.raises(OpsgenieIncidentError) as caught:
+        parse_response(414, {}, page)
+    assert caught.value.status == 414
+    assert caught.value.message == "414 Request-URI Too Large"
+    with pytest.raises(ServerError) as caught:
+        parse_response(500, {}, json.dumps({"message": "m" * 100_000}).encode())
+    assert len(caught.value.message) <= 300
+
+
+@pytest.mark.parametrize("endpoint", ["list_incidents", "create_incident"])
+def test_a_server_error_echoing_the_key_never_shows_it(endpoint, client, emu):
+    from airflow_provider_opsgenie_incident.emulator import Fault
+
+    body = {"message": f"bad key GenieKey {emu.api_key} for {emu.api_key[:3]}"}
+    emu.add_fault(Fault("status", status=422, body=body))
+    arguments = {"query": "status:open"} if endpoint == "list_incidents" else {"message": "m"}
+    with pytest.raises(OpsgenieIncidentError) as caught:
+        client.call(endpoint, arguments)
+    for text in (str(caught.value), repr(caught.value), caught.value.message, *map(str, caught.value.args)):
+        assert emu.api_key not in text
+    assert "***" in caught.value.message

@@ -65,11 +65,13 @@ def test_5xx_is_retried_then_succeeds(status, client, emu):
     assert [r.fault for r in emu.requests] == ["status", "status", None]
 
 
-def test_5xx_on_create_is_retried_because_nothing_was_applied(client, emu):
+def test_5xx_on_create_is_sent_again_once_a_search_found_nothing(client, emu):
     emu.add_fault(Fault("status", status=503, times=1, path="/create$"))
-    accepted = client.create_incident(message="m")
+    accepted = client.create_incident(message="m", tags=["t"])
     assert accepted["result"] == "Request will be processed"
-    assert len(emu.requests) == 2
+    sent = [(r.method, r.path) for r in emu.requests]
+    assert sent[0] == sent[-1] == ("POST", "/v1/incidents/create")
+    assert {method for method, _ in sent[1:-1]} == {"GET"}  # the looks in between
     assert len(emu.incidents()) == 1
 
 
@@ -133,22 +135,25 @@ def test_reset_on_a_get_is_retried(client, emu):
     assert [r.fault for r in emu.requests] == ["reset", None]
 
 
-def test_reset_on_create_is_not_retried(client, emu):
+def _creates(emu) -> int:
+    return len([r for r in emu.requests if r.path == "/v1/incidents/create"])
+
+
+def test_reset_on_create_is_sent_again_only_after_a_search_found_nothing(client, emu):
     emu.add_fault(Fault("reset", path="/create$"))
-    with pytest.raises(TransportError) as caught:
-        client.create_incident(message="m")
-    assert caught.value.request_sent is True
-    assert caught.value.status is None
-    assert len(emu.requests) == 1
-    assert emu.incidents() == []
+    accepted = client.create_incident(message="m")
+    assert accepted["result"] == "Request will be processed"
+    assert _creates(emu) == 2
+    emu.wait_until_processed()
+    assert len(emu.incidents()) == 1
 
 
-def test_lost_response_on_create_is_not_retried_and_the_incident_exists(client, emu):
+def test_lost_response_on_create_is_found_applied_and_not_sent_again(client, emu):
     emu.add_fault(Fault("lost_response", path="/create$"))
-    with pytest.raises(TransportError) as caught:
-        client.create_incident(message="m")
-    assert caught.value.request_sent is True
-    assert len(emu.requests) == 1
+    accepted = client.create_incident(message="m", tags=["t"])
+    assert accepted["verified"] is True
+    assert accepted["data"]["message"] == "m"
+    assert _creates(emu) == 1
     assert len(emu.incidents()) == 1
 
 
@@ -174,15 +179,13 @@ def test_connection_refused_on_create_is_retried_and_never_sent(make_client):
     assert elapsed >= 0.15
 
 
-def test_read_timeout_on_create_is_a_transport_error(make_client, emu):
+def test_read_timeout_on_create_waits_for_the_incident_instead_of_sending_again(make_client, emu):
     client = make_client(read_timeout=0.2)
-    emu.add_fault(Fault("delay", seconds=2, path="/create$"))
-    started = time.monotonic()
-    with pytest.raises(TransportError) as caught:
-        client.create_incident(message="m")
-    assert caught.value.request_sent is True
-    assert time.monotonic() - started < 1.8
-    assert len(emu.requests) == 1
+    emu.add_fault(Fault("delay", seconds=1, path="/create$"))
+    accepted = client.create_incident(message="m")
+    assert accepted["verified"] is True
+    assert _creates(emu) == 1
+    assert len(emu.incidents()) == 1
 
 
 def test_read_timeout_on_a_get_is_retried(make_client, emu):
@@ -214,8 +217,8 @@ def test_malformed_502_exhausted_gives_a_readable_server_error(make_client, emu)
         client.list_incidents(**LIST)
     assert caught.value.status == 502
     assert caught.value.request_id is None
-    assert caught.value.message == "<html><body>502 Bad Gateway</body></html>"
-    assert str(caught.value) == "HTTP 502: <html><body>502 Bad Gateway</body></html>"
+    assert caught.value.message == "502 Bad Gateway"  # the readable text of the HTML page
+    assert str(caught.value) == "HTTP 502: 502 Bad Gateway"
     assert len(emu.requests) == 2
 
 
@@ -316,13 +319,12 @@ async def test_async_exhausted_5xx_raises_server_error(make_settings, emu):
 
 
 @pytest.mark.asyncio
-async def test_async_reset_on_create_is_not_retried(settings, emu):
+async def test_async_reset_on_create_is_sent_again_after_a_search(settings, emu):
     emu.add_fault(Fault("reset", path="/create$"))
     async with AsyncOpsgenieIncidentClient(settings) as client:
-        with pytest.raises(TransportError) as caught:
-            await client.create_incident(message="m")
-    assert caught.value.request_sent is True
-    assert len(emu.requests) == 1
+        accepted = await client.create_incident(message="m")
+    assert "requestId" in accepted
+    assert _creates(emu) == 2
 
 
 @pytest.mark.asyncio
@@ -338,15 +340,24 @@ async def test_async_connection_refused_is_never_sent(make_settings):
 
 
 @pytest.mark.asyncio
-async def test_async_read_timeout_is_a_transport_error(make_settings, emu):
+async def test_async_read_timeout_on_create_finds_the_incident(make_settings, emu):
     settings = make_settings(read_timeout=0.2)
-    emu.add_fault(Fault("delay", seconds=2, path="/create$"))
+    emu.add_fault(Fault("delay", seconds=1, path="/create$"))
+    async with AsyncOpsgenieIncidentClient(settings) as client:
+        accepted = await client.create_incident(message="m")
+    assert accepted["verified"] is True
+    assert _creates(emu) == 1
+
+
+@pytest.mark.asyncio
+async def test_async_read_timeout_on_a_read_is_a_transport_error(make_settings, emu):
+    settings = make_settings(read_timeout=0.2, retry=RetrySettings(max_attempts=1))
+    emu.add_fault(Fault("delay", seconds=1, method="GET"))
     async with AsyncOpsgenieIncidentClient(settings) as client:
         with pytest.raises(TransportError) as caught:
-            await client.create_incident(message="m")
+            await client.list_incidents(query="status:open")
     assert caught.value.request_sent is True
     assert "ReadTimeout" in str(caught.value)
-    assert len(emu.requests) == 1
 
 
 @pytest.mark.asyncio
@@ -359,3 +370,62 @@ async def test_async_4xx_are_not_retried(status, error_class, settings, emu):
         with pytest.raises(error_class):
             await client.list_incidents(**LIST)
     assert len(emu.requests) == 1
+
+
+def _notes(client, incident_id: str) -> list[str]:
+    return [note["note"] for note in client.iter_notes(incident_id)]
+
+
+@pytest.mark.parametrize("kind", ["lost_response", "reset", "status"])
+@pytest.mark.parametrize(
+    ("endpoint", "suffix"),
+    [
+        ("add_note", "/notes$"),
+        ("close_incident", "/close$"),
+        ("resolve_incident", "/resolve$"),
+        ("add_tags", "/tags$"),
+        ("add_details", "/details$"),
+    ],
+)
+def test_an_ambiguous_failure_of_a_write_with_a_note_never_doubles_the_note(
+    endpoint, suffix, kind, client, emu, new_incident
+):
+    incident_id = new_incident()
+    arguments = {"identifier": incident_id, "note": f"{endpoint} note"}
+    arguments.update({"add_tags": {"tags": ["t"]}, "add_details": {"details": {"k": "v"}}}.get(endpoint, {}))
+    emu.add_fault(Fault(kind, path=suffix, **({"status": 504} if kind == "status" else {})))
+    response = getattr(client, endpoint)(**arguments)
+    if "requestId" in response and not response.get("verified"):
+        client.wait_for_request(response["requestId"], timeout=5)
+    emu.wait_until_processed()
+    assert _notes(client, incident_id).count(f"{endpoint} note") == 1
+    # Found applied (lost answer) it is not sent again; found missing (reset, 504) it is sent once more.
+    writes = [r for r in emu.requests if r.method != "GET"]
+    assert len(writes) == (1 if kind == "lost_response" else 2)
+
+
+@pytest.mark.parametrize("kind", ["lost_response", "reset"])
+def test_an_ambiguous_timeline_entry_is_added_once(kind, client, emu, new_incident):
+    incident_id = new_incident()
+    emu.add_fault(Fault(kind, method="POST", path="/entries$"))
+    client.add_timeline_entry(incident_id=incident_id, content="deployed")
+    entries = client.iter_timeline_entries(incident_id, groups=["custom"])
+    contents = [e["description"]["name"] for e in entries]
+    assert contents == ["deployed"]
+
+
+def test_a_delete_whose_answer_was_lost_finds_its_incident_gone(client, emu, new_incident):
+    incident_id = new_incident()
+    emu.add_fault(Fault("lost_response", method="DELETE"))
+    assert client.delete_incident(identifier=incident_id)["verified"] is True
+    assert emu.incident(incident_id) is None
+    assert [r.method for r in emu.requests].count("DELETE") == 1
+
+
+def test_a_timeline_delete_whose_answer_was_lost_is_a_success(client, emu, new_incident):
+    incident_id = new_incident()
+    entry = client.add_timeline_entry(incident_id=incident_id, content="x")["data"]
+    emu.add_fault(Fault("lost_response", method="DELETE"))
+    assert client.delete_timeline_entry(incident_id=incident_id, entry_id=entry["id"])["verified"] is True
+    with pytest.raises(NotFoundError):
+        client.get_timeline_entry(incident_id=incident_id, entry_id=entry["id"])

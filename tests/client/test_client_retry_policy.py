@@ -30,7 +30,7 @@ from airflow_provider_opsgenie_incident.client.waiting import RequestWait
     [
         (RateLimitedError("slow"), True, True),
         (RateLimitedError("slow"), False, True),
-        (ServerError("x", status=500), False, True),
+        (ServerError("x", status=500), False, False),
         (ServerError("x", status=502), True, True),
         (ServerError("x", status=503), True, True),
         (ServerError("x", status=504), True, True),

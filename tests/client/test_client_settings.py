@@ -235,3 +235,24 @@ def test_repr_hides_the_key_and_proxy_credentials():
     assert SECRET not in repr(settings)
     assert "proxy-password" not in repr(settings)
     assert settings.proxy == "http://user:proxy-password@proxy.local:3128"
+
+
+@pytest.mark.parametrize(
+    ("proxy", "refused"),
+    [
+        ("http://proxy.example.com:3128", True),
+        ("http://10.0.0.8:3128", True),
+        ("http://127.0.0.1:3128", False),
+    ],
+)
+def test_plain_http_through_a_proxy_elsewhere_is_refused(proxy, refused):
+    def build() -> ClientSettings:
+        return ClientSettings(api_key="k", base_url="http://127.0.0.1:8025", proxy=proxy)
+
+    if refused:
+        with pytest.raises(InvalidRequestError) as caught:
+            build()
+        assert caught.value.field == "proxy"
+    else:
+        assert build().proxy == proxy
+    assert ClientSettings(api_key="k", base_url="https://api.opsgenie.com", proxy=proxy).proxy == proxy

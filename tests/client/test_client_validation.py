@@ -351,3 +351,70 @@ async def test_async_client_validates_before_any_io(settings, emu):
 def test_truncate(text, limit, expected):
     assert truncate(text, limit) == expected
     assert len(truncate(text, limit)) <= limit
+
+
+def _string_arguments():
+    """Yield (endpoint, argument) for every string-carrying argument of every endpoint."""
+    for endpoint in ENDPOINTS.values():
+        for field in endpoint.fields:
+            if field.kind in ("text", "identifier", "strings", "details", "time", "responders"):
+                yield endpoint.name, field
+
+
+BAD_TEXT = [pytest.param("\ud800", id="lone-surrogate"), pytest.param("a\x00b", id="nul")]
+
+
+@pytest.mark.parametrize("bad", BAD_TEXT)
+@pytest.mark.parametrize(
+    ("endpoint", "field"), list(_string_arguments()), ids=[f"{e}-{f.name}" for e, f in _string_arguments()]
+)
+def test_text_that_cannot_travel_is_refused_naming_the_field(endpoint, field, bad, client, emu, fill):
+    spec = ENDPOINTS[endpoint]
+    arguments = {
+        f.name: _REQUIRED[f.name] for f in spec.fields if f.required or f.name in spec.requires_one_of[:1]
+    }
+    value = {
+        "strings": [bad],
+        "details": {"k": bad},
+        "responders": [{"type": "team", "name": bad}],
+    }.get(field.kind, bad)
+    with pytest.raises(InvalidRequestError) as caught:
+        getattr(client, endpoint)(**fill({**arguments, field.name: value}, _FAKE_IDS))
+    wires = [f.wire for f in ENDPOINTS[endpoint].fields if f.name == field.name]
+    assert caught.value.field.startswith(tuple(wires))
+    assert emu.requests == []
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "kwargs", "field", "text"),
+    [
+        ("add_timeline_entry", {"incident_id": ID, "content": "c", "time": "yesterday"}, "time", "ISO 8601"),
+        ("update_timeline_entry", {"incident_id": ID, "entry_id": "e", "time": "5 May"}, "time", "ISO 8601"),
+        (
+            "update_timeline_entry",
+            {"incident_id": ID, "entry_id": "e", "content": ""},
+            "description.content",
+            "empty",
+        ),
+        (
+            "add_responder",
+            {"identifier": ID, "responders": [{"type": "team", "id": "t1", "name": "NOC"}]},
+            "responder[0]",
+            "once",
+        ),
+        ("get_incident", {"identifier": "abc", "identifier_type": "tiny"}, "identifier", "a number"),
+        ("get_incident", {"identifier": "x" * 257}, "identifier", "256"),
+    ],
+    ids=["time-add", "time-update", "empty-content", "responder-id-and-name", "tiny-not-numeric", "long-id"],
+)
+def test_what_the_server_would_refuse_is_refused_first(endpoint, kwargs, field, text, client, emu):
+    with pytest.raises(InvalidRequestError) as caught:
+        getattr(client, endpoint)(**kwargs)
+    assert caught.value.field == field
+    assert text in str(caught.value)
+    assert emu.requests == []
+
+
+def test_an_iso_time_with_an_offset_and_a_numeric_tiny_id_are_accepted(client, emu, ids):
+    client.add_timeline_entry(incident_id=ids["id"], content="c", time="2024-05-06T07:08:09+02:00")
+    assert client.get_incident(identifier=ids["tiny"], identifier_type="tiny")["data"]["id"] == ids["id"]

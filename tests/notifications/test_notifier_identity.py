@@ -9,10 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_opsgenie_incident.client import ClientSettings, OpsgenieIncidentClient, TransportError
+from airflow_provider_opsgenie_incident.client import (
+    ClientSettings,
+    InvalidRequestError,
+    OpsgenieIncidentClient,
+)
 from airflow_provider_opsgenie_incident.client.fingerprint import fingerprint_tag, open_query
-from airflow_provider_opsgenie_incident.client.flows import Call, Sleep, Wait, run_flow
-from airflow_provider_opsgenie_incident.client.incidents import open_or_note, resolve_open
+from airflow_provider_opsgenie_incident.client.flows import Call, Sleep, run_flow
+from airflow_provider_opsgenie_incident.client.incidents import CREATOR_PREFIX, open_or_note, resolve_open
 from airflow_provider_opsgenie_incident.client.validation import fit
 from airflow_provider_opsgenie_incident.emulator import Fault
 
@@ -90,111 +94,123 @@ def _page(*incidents: dict[str, Any]) -> dict[str, Any]:
     return {"data": list(incidents), "paging": {}}
 
 
-def test_ambiguous_create_failure_searches_before_creating_again() -> None:
-    tag = fingerprint_tag("k")
-    lost = TransportError("reset", request_sent=True)
-    found = {"id": "i-1", "tinyId": "1", "status": "open", "tags": [tag], "createdAt": "2025-01-01T00:00:00Z"}
-    steps = _drive(
-        open_or_note(tag, create={"message": "m"}, note="n"),
-        [_page(), lost, _page(), None, _page(found), _page(found)],
-    )
-    kinds = [type(step).__name__ for step in steps[:-1]]
-    assert kinds == ["Call", "Call", "Call", "Sleep", "Call", "Call"]
-    assert [s.endpoint for s in steps[:-1] if isinstance(s, Call)] == [
-        "list_incidents",
-        "create_incident",
-        "list_incidents",
-        "list_incidents",
-        "list_incidents",
-    ]
-    assert isinstance(steps[3], Sleep)
-    assert steps[-1].action == "created"
-    assert steps[-1].incident_id == "i-1"
-
-
-def test_create_that_was_never_sent_is_not_searched_for() -> None:
-    tag = fingerprint_tag("k")
-    flow = open_or_note(tag, create={"message": "m"}, note="n")
-    steps = _drive(flow, [_page()])
-    assert steps[-1].endpoint == "create_incident"
-    assert set(steps[-1].arguments["tags"]) == {tag}
-    with pytest.raises(TransportError):
-        flow.throw(TransportError("refused", request_sent=False))
-
-
-def _incident(identifier: str, tiny: int, tag: str) -> dict[str, Any]:
+def _incident(identifier: str, tiny: int, tag: str, *tags: str, **fields: Any) -> dict[str, Any]:
     return {
         "id": identifier,
         "tinyId": str(tiny),
         "status": "open",
-        "tags": [tag],
+        "tags": [tag, *tags],
         "createdAt": f"2025-01-01T00:00:00.{tiny:03d}Z",
+        "responders": [],
+        **fields,
     }
 
 
-def test_creator_that_lost_the_race_closes_only_its_own_and_notes_the_oldest() -> None:
+NOC = {"type": "team", "name": "NOC"}
+
+
+def _until_create(tag: str, **options: Any) -> tuple[Flow[Any], Call]:
+    """Start a flow that finds nothing open; return it and its create step."""
+    flow = open_or_note(tag, create={"message": "m", "responders": [NOC]}, note="facts", **options)
+    steps = _drive(flow, [_page()])
+    return flow, steps[-1]
+
+
+def _nonce(create: Call) -> str:
+    return next(t for t in create.arguments["tags"] if t.startswith(CREATOR_PREFIX))
+
+
+def test_create_is_quiet_and_marked_for_its_creator() -> None:
     tag = fingerprint_tag("k")
-    older, mine, newer = _incident("old", 2, tag), _incident("mine", 3, tag), _incident("new", 4, tag)
+    _, create = _until_create(tag)
+    assert create.endpoint == "create_incident"
+    assert create.arguments["responders"] is None
+    assert create.arguments["notify_stakeholders"] is False
+    assert create.arguments["tags"] == [tag, _nonce(create)]
+
+
+def test_a_second_search_after_the_stagger_finds_the_first_workers_incident() -> None:
+    tag = fingerprint_tag("k")
+    flow = open_or_note(tag, create={"message": "m"}, note="facts", stagger=0.5)
     steps = _drive(
-        open_or_note(tag, create={"message": "m"}, note="facts"),
-        [_page(), {"requestId": "r1"}, {"incidentId": "mine"}, _page(newer, mine, older), {"requestId": "r2"}]
-        + [{"requestId": "r3"}, {}],
+        flow, [_page(), None, _page(_incident("old", 1, tag, responders=[NOC])), {"requestId": "n"}, None, {}]
     )
-    close = steps[4]
-    assert close == Call("close_incident", {"identifier": "mine", "note": close.arguments["note"]})
-    assert "#2 (old)" in close.arguments["note"]
-    # The close is not waited for; the note, this failure's record on the survivor, is.
-    assert steps[5] == Call("add_note", {"identifier": "old", "note": "facts"})
-    assert steps[6] == Wait("r3")
+    assert steps[1] == Sleep(0.5)
+    assert steps[3] == Call("add_note", {"identifier": "old", "note": "facts"})
     assert steps[-1].action == "noted"
-    assert steps[-1].incident_id == "old"
-    assert steps[-1].closed == ("mine",)
 
 
-def test_creator_of_the_oldest_closes_the_newer_ones_it_sees_without_waiting() -> None:
+def test_the_creator_of_the_oldest_routes_it_and_closes_nothing() -> None:
     tag = fingerprint_tag("k")
-    mine, newer = _incident("mine", 2, tag), _incident("new", 3, tag)
-    steps = _drive(
-        open_or_note(tag, create={"message": "m"}, note="facts"),
-        [_page(), {"requestId": "r1"}, {"incidentId": "mine"}, _page(newer, mine), {"requestId": "c1"}],
-    )
-    assert [s.endpoint for s in steps[:-1] if isinstance(s, Call)] == [
-        "list_incidents",
-        "create_incident",
-        "list_incidents",
-        "close_incident",
-    ]
-    assert steps[4].arguments["identifier"] == "new"
-    assert not any(isinstance(s, Wait) and s.request_id == "c1" for s in steps)
+    flow, create = _until_create(tag)
+    mine, newer = _incident("mine", 2, tag, _nonce(create)), _incident("new", 3, tag)
+    # _drive answers the create with None (its answer is not needed), then the pause, then the search.
+    steps = _drive(flow, [None, _page(newer, mine), {"requestId": "a"}])
+    assert isinstance(steps[0], Sleep)
+    assert steps[2] == Call("add_responder", {"identifier": "mine", "responders": [NOC]})
     assert steps[-1].action == "created"
-    assert steps[-1].incident_id == "mine"
-    assert steps[-1].closed == ("new",)
-
-
-def test_creator_whose_incident_is_already_closed_only_notes_the_oldest() -> None:
-    tag = fingerprint_tag("k")
-    steps = _drive(
-        open_or_note(tag, create={"message": "m"}, note="facts"),
-        [_page(), {"requestId": "r1"}, {"incidentId": "mine"}, _page(_incident("old", 2, tag)), {}],
-    )
-    assert steps[4] == Call("add_note", {"identifier": "old", "note": "facts"})
-    assert steps[-1].action == "noted"
     assert steps[-1].closed == ()
 
 
-def test_callback_finding_several_open_closes_the_newer_ones() -> None:
+def test_a_creator_that_lost_closes_only_its_own_once_and_notes_the_kept_one() -> None:
+    tag = fingerprint_tag("k")
+    flow, create = _until_create(tag)
+    older = _incident("old", 2, tag, responders=[NOC])
+    mine = _incident("mine", 3, tag, _nonce(create))
+    steps = _drive(flow, [None, _page(mine, older), {"requestId": "c"}, {"requestId": "n"}, None, {}])
+    close, note = steps[2], steps[3]
+    assert close == Call("close_incident", {"identifier": "mine", "note": close.arguments["note"]})
+    assert "#2 (old)" in close.arguments["note"]
+    assert note == Call("add_note", {"identifier": "old", "note": "facts"})
+    assert steps[-1].action == "noted"
+    assert steps[-1].closed == ("mine",)
+
+
+def test_a_kept_incident_whose_creator_died_before_routing_is_routed_by_the_next() -> None:
+    tag = fingerprint_tag("k")
+    flow = open_or_note(tag, create={"message": "m", "responders": [NOC]}, note="facts")
+    steps = _drive(flow, [_page(_incident("old", 2, tag)), {"requestId": "n"}, {"requestId": "a"}, None, {}])
+    assert steps[2] == Call("add_responder", {"identifier": "old", "responders": [NOC]})
+    assert steps[-1].incident_id == "old"
+
+
+def test_a_refused_create_is_sent_again_with_what_cannot_be_refused_and_says_so() -> None:
+    tag = fingerprint_tag("k")
+    flow = open_or_note(
+        tag,
+        create={"message": "m", "description": "d", "service_id": "gone", "details": {"a": "b"}},
+        note="n",
+    )
+    steps = _drive(flow, [_page(), InvalidRequestError("Service not found", status=422)])
+    retry = steps[-1]
+    assert set(retry.arguments) == {"message", "description", "tags", "notify_stakeholders"}
+    mine = _incident("mine", 1, tag, _nonce(retry))
+    steps = _drive(flow, [None, _page(mine), {"requestId": "n"}])
+    note = steps[2]
+    assert note.endpoint == "add_note"
+    assert "details, service_id" in note.arguments["note"]
+    assert "Service not found" in note.arguments["note"]
+    assert steps[-1].dropped == ("details", "service_id", "Service not found")
+
+
+def test_our_own_validation_error_is_not_taken_for_a_refusal() -> None:
+    flow, _ = _until_create(fingerprint_tag("k"))
+    with pytest.raises(InvalidRequestError):
+        flow.throw(InvalidRequestError("message is required", field="message"))
+
+
+def test_a_callback_finding_several_open_closes_the_abandoned_ones() -> None:
     tag = fingerprint_tag("k")
     older, left1, left2 = _incident("old", 2, tag), _incident("left1", 3, tag), _incident("left2", 4, tag)
     steps = _drive(
         open_or_note(tag, create={"message": "m"}, note="facts"),
-        [_page(left2, older, left1), {"requestId": "c1"}, {"requestId": "c2"}, {"requestId": "n"}, {}],
+        [_page(left2, older, left1), {"requestId": "c1"}, {"requestId": "c2"}, {"requestId": "n"}, None, {}],
     )
     assert [(s.endpoint, s.arguments["identifier"]) for s in steps[1:4]] == [
         ("close_incident", "left1"),
         ("close_incident", "left2"),
         ("add_note", "old"),
     ]
-    assert steps[4] == Wait("n")
     assert steps[-1].action == "noted"
     assert steps[-1].closed == ("left1", "left2")
 
@@ -214,28 +230,29 @@ _PROCESS_SCRIPT = textwrap.dedent(
     from airflow_provider_opsgenie_incident.client.flows import run_flow
     from airflow_provider_opsgenie_incident.client.incidents import open_or_note
 
-    url, key, number = sys.argv[1:]
+    url, key, number, step = sys.argv[1:]
     tag = fingerprint_tag("task\\x1fetl\\x1fload", "etl.load")
     client = OpsgenieIncidentClient(ClientSettings(api_key=key, base_url=url))
     print("ready", flush=True)
     sys.stdin.readline()
-    flow = open_or_note(tag, create={"message": "etl.load failed"}, note=f"failure {number}")
+    create = {"message": "etl.load failed", "responders": [{"type": "team", "name": "NOC"}]}
+    stagger = int(number) * float(step)  # as the notifier staggers mapped instances by map index
+    flow = open_or_note(tag, create=create, note=f"failure {number}", stagger=stagger)
     print(run_flow(flow, client, timeout=30).action, flush=True)
     """
 )
 
 
-def test_many_processes_failing_at_once_leave_one_open_incident(opsgenie_emulator: OpsgenieEmulator) -> None:
-    # Opsgenie applies a create some time after accepting it: searches meanwhile find nothing.
-    opsgenie_emulator.processing_delay = 0.2
+def _fail_together(emulator: OpsgenieEmulator, count: int, step: float) -> list[str]:
+    """Run ``count`` processes that fail at the same moment; return what each flow did."""
     processes = [
         subprocess.Popen(
-            [sys.executable, "-c", _PROCESS_SCRIPT, opsgenie_emulator.url, opsgenie_emulator.api_key, str(n)],
+            [sys.executable, "-c", _PROCESS_SCRIPT, emulator.url, emulator.api_key, str(n), str(step)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
-        for n in range(20)
+        for n in range(count)
     ]
     for process in processes:
         assert process.stdout is not None
@@ -246,6 +263,13 @@ def test_many_processes_failing_at_once_leave_one_open_incident(opsgenie_emulato
         process.stdin.flush()
     actions = [process.communicate(timeout=60)[0].strip() for process in processes]
     assert all(process.returncode == 0 for process in processes)
+    return actions
+
+
+def test_many_processes_failing_at_once_leave_one_open_incident(opsgenie_emulator: OpsgenieEmulator) -> None:
+    # Opsgenie applies a create some time after accepting it: searches meanwhile find nothing.
+    opsgenie_emulator.processing_delay = 0.2
+    actions = _fail_together(opsgenie_emulator, 20, step=0.0)
     opsgenie_emulator.wait_until_processed()
     incidents = opsgenie_emulator.incidents()
     open_ones = [i for i in incidents if i["status"] == "open"]
@@ -257,6 +281,23 @@ def test_many_processes_failing_at_once_leave_one_open_incident(opsgenie_emulato
     # Every failure is on the kept incident: as its creation, or as a note.
     assert actions.count("created") == 1
     assert len(opsgenie_emulator.notes(kept["id"])) == 19
+    # Each duplicate got exactly one closing note; only the kept incident ever had responders.
+    for duplicate in (i for i in incidents if i is not kept):
+        assert len(opsgenie_emulator.notes(duplicate["id"])) == 1
+    assert [i["id"] for i in incidents if i["responders"]] == [kept["id"]]
+
+
+def test_a_storm_of_twelve_mapped_failures_pages_once_with_few_incidents_and_calls(
+    opsgenie_emulator: OpsgenieEmulator,
+) -> None:
+    opsgenie_emulator.processing_delay = 0.2
+    _fail_together(opsgenie_emulator, 12, step=0.25)
+    opsgenie_emulator.wait_until_processed()
+    incidents = opsgenie_emulator.incidents()
+    assert len([i for i in incidents if i["status"] == "open"]) == 1
+    assert len([i for i in incidents if i["responders"]]) == 1  # paged once
+    assert len(incidents) <= 3  # created: the target is at most 2 (median)
+    assert len(opsgenie_emulator.requests) / 12 <= 8  # HTTP calls per callback
 
 
 def test_lost_create_answer_with_client_leaves_one_incident(opsgenie_emulator: OpsgenieEmulator) -> None:

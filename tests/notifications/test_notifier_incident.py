@@ -243,11 +243,14 @@ def test_templates_and_connection_defaults(
         fingerprint="{{ dag.dag_id }}-pipeline",
     )
     notifier(task_context())
+    opsgenie_incident_connection.wait_until_processed()
     [incident] = opsgenie_incident_connection.incidents()
     assert incident["message"] == "load broke in etl"
     assert incident["priority"] == "P2"
     assert incident["responders"] == [{"type": "team", "name": "NOC"}]
-    assert incident["tags"][1:] == ["airflow", "prod"]
+    # Then the creator's one-off marker, by which it found its incident without waiting.
+    assert incident["tags"][1:3] == ["airflow", "prod"]
+    assert incident["tags"][3].startswith("af-c:")
     assert incident["tags"][0].startswith("af:etl-pipeline:")
     assert incident["details"]["owner"] == "etl-team"
     assert incident["serviceId"] == "svc-1"
@@ -323,3 +326,18 @@ def test_template_fields_are_attributes_documented_as_templated(cls: type, field
     doc = inspect.getdoc(cls) or ""
     param = doc.split(f":param {field}:", 1)[1].split(":param", 1)[0]
     assert "(templated)" in param
+
+
+def test_a_refused_create_still_records_the_failure(opsgenie_incident_connection: OpsgenieEmulator) -> None:
+    emulator = opsgenie_incident_connection
+    refusal = {"message": "Service with id [svc-retired] not found"}
+    emulator.add_fault(Fault("status", status=422, times=1, path="/create$", body=refusal))
+    OpsgenieIncidentFailureNotifier(service_id="svc-retired", priority="P1")(task_context())
+    emulator.wait_until_processed()
+    [incident] = open_incidents(emulator)
+    assert incident["message"] == "[Airflow] etl.load failed"
+    assert "serviceId" not in incident or not incident["serviceId"]
+    [note] = [n["note"] for n in emulator.notes(incident["id"])]
+    assert "service_id" in note
+    assert "details" in note
+    assert "svc-retired] not found" in note
