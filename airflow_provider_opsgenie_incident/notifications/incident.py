@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import BaseNotifier
 
+from airflow_provider_opsgenie_incident._compat import redact_or_replace
 from airflow_provider_opsgenie_incident.connection import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
@@ -81,16 +82,6 @@ def _text(value: Any) -> str | None:
     if isinstance(value, BaseException):
         return f"{type(value).__name__}: {value}"
     return str(value)
-
-
-def _redact(text: str) -> str:
-    """Mask the secrets Airflow knows of (connection passwords, sensitive variables) in text sent out."""
-    try:
-        # Where Airflow's own task logging gets it; the SDK has no public name for it yet.
-        from airflow.sdk._shared.secrets_masker import redact
-    except ImportError:  # pragma: no cover - the masker moved in a later Airflow
-        return text
-    return str(redact(text))
 
 
 def _question(context: Mapping[str, Any]) -> str | None:
@@ -330,9 +321,9 @@ class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
         description = self.description or run.story(f"{headline}.")
         tags = self.tags if self.tags is not None else defaults.tags
         create: dict[str, Any] = {
-            "message": _redact(message),
-            "description": _redact(description),
-            "details": {key: _redact(value) for key, value in details.items()},
+            "message": redact_or_replace(message),
+            "description": redact_or_replace(description),
+            "details": {key: redact_or_replace(value) for key, value in details.items()},
             # A comma would split the tag when it is removed; the flow cuts the rest to the limits.
             "tags": [cleaned for tag in tags if (cleaned := str(tag).replace(",", " ").strip())],
             "responders": list(self.responders or defaults.responders) or None,
@@ -341,7 +332,7 @@ class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
         }
         note = self.note or run.story(f"{headline} again.")
         flow: Flow[IncidentOutcome] = incidents.open_or_note(
-            tag, create=create, note=_redact(note), stagger=_stagger(run.map_index)
+            tag, create=create, note=redact_or_replace(note), stagger=_stagger(run.map_index)
         )
         return flow
 
@@ -367,7 +358,7 @@ class OpsgenieIncidentRecoveryNotifier(_OpsgenieIncidentNotifier):
         self, incidents: ModuleType, run: _Run, tag: str, defaults: IncidentDefaults
     ) -> Flow[IncidentOutcome]:
         note = self.note or f"{run.subject} succeeded in run {run.run_id or 'unknown'}; resolved by Airflow."
-        flow: Flow[IncidentOutcome] = incidents.resolve_open(tag, note=_redact(note))
+        flow: Flow[IncidentOutcome] = incidents.resolve_open(tag, note=redact_or_replace(note))
         return flow
 
 
