@@ -1,37 +1,29 @@
-"""Every Airflow name that is private, or that moved between the supported releases (3.1 to 3.3).
+"""Every Airflow name that is private, or that moved between releases (supported: 3.2 to 3.3).
 
 Every other module of the package imports these from here, so a release that moves a name again
 is one edit, and ``tests/test_compat.py`` checks each of them:
 
-- :func:`default_deferrable`: ``airflow.sdk.conf`` (3.2+), else ``airflow.configuration.conf`` (3.1).
+- :func:`default_deferrable`: ``airflow.sdk.conf``.
 - ``AirflowFailException``, ``AirflowSensorTimeout``, ``AirflowSkipException``, ``TaskDeferred``:
-  ``airflow.sdk.exceptions`` (3.2+), else ``airflow.exceptions`` (3.1).
-- :func:`mask_secret`: ``airflow.sdk.log.mask_secret`` (3.1+), which also tells the supervisor.
+  ``airflow.sdk.exceptions`` (``airflow.exceptions`` keeps deprecated aliases of the same classes).
+- :func:`mask_secret`: ``airflow.sdk.log.mask_secret``, which also tells the supervisor.
 - :func:`redact_or_replace`: the secrets masker's ``redact``, which the task SDK keeps under a
   private name (``airflow.sdk._shared.secrets_masker``). It fails closed: text that cannot be
   masked is replaced by :data:`WITHHELD`, never sent out as it is.
 - :func:`xcom_value`: the deployment's XCom backend, ``airflow.sdk.execution_time.xcom.XCom``,
-  which the SDK has no public name for (3.1 to 3.3).
+  which the SDK has no public name for (3.2 to 3.3).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-try:
-    from airflow.sdk.exceptions import (
-        AirflowFailException,
-        AirflowSensorTimeout,
-        AirflowSkipException,
-        TaskDeferred,
-    )
-except ImportError:  # Airflow 3.1: the task SDK re-exports them from airflow.exceptions only later
-    from airflow.exceptions import (  # type: ignore[no-redef]
-        AirflowFailException,
-        AirflowSensorTimeout,
-        AirflowSkipException,
-        TaskDeferred,
-    )
+from airflow.sdk.exceptions import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    TaskDeferred,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk.types import TaskInstanceKey
@@ -51,16 +43,14 @@ __all__ = [
 #: What is sent instead of a text that Airflow's secrets masker could not check.
 WITHHELD = "(text withheld: Airflow's secrets masker is unavailable, so it could not be checked for secrets)"
 
-# The masker's home in the task SDK (3.1 to 3.3), then the deprecated alias 3.1 and 3.2 still keep.
+# The masker's home in the task SDK, then the deprecated alias 3.2 and 3.3 still keep.
 _MASKER_MODULES = ("airflow.sdk._shared.secrets_masker", "airflow.sdk.execution_time.secrets_masker")
 
 
 def default_deferrable() -> bool:
     """Return the deployment's ``[operators] default_deferrable`` (``False`` when unset)."""
-    try:
-        from airflow.sdk import conf
-    except ImportError:  # Airflow 3.1: the task SDK has no conf yet
-        from airflow.configuration import conf  # type: ignore[assignment]
+    from airflow.sdk import conf
+
     return conf.getboolean("operators", "default_deferrable", fallback=False)
 
 

@@ -2,8 +2,7 @@
 
 | leg | Airflow | Python | venv |
 | --- | --- | --- | --- |
-| oldest supported | latest 3.1.x | 3.10 | ``.venv-3.1`` |
-| middle | latest 3.2.x | 3.12 | ``.venv-3.2`` |
+| oldest supported | latest 3.2.x | 3.12 | ``.venv-3.2`` |
 | newest | 3.3.x | 3.11 | ``.venv`` (the one ``make test`` uses) |
 | newest Python | 3.3.x | 3.13 | ``.venv-3.3-py3.13`` |
 
@@ -28,7 +27,6 @@ from e2e.deployment import ROOT
 
 # (Airflow minor, Python, venv, dependencies as published on this date: None for today's)
 LEGS = [
-    ("3.1", "3.10", ".venv-3.1", "2026-04-01"),
     ("3.2", "3.12", ".venv-3.2", "2026-06-01"),
     ("3.3", "3.11", ".venv", None),
     ("3.3", "3.13", ".venv-3.3-py3.13", None),

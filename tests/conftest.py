@@ -64,14 +64,36 @@ class DagRunResult:
         return self.xcoms.get((task_id, key))
 
 
+def _pass_the_error_to_callbacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """
+    Give a failure callback under ``dag.test()`` the ``exception`` key a real task run gives it.
+
+    Airflow 3.2's in-process runner behind ``dag.test()`` hands the error to ``finalize`` but not to
+    the context (apache/airflow#64568, fixed in 3.3); its task runner process sets it, as 3.3 does.
+    Where Airflow already sets the key this changes nothing.
+    """
+    from airflow.sdk.execution_time import task_runner
+
+    finalize = task_runner.finalize
+
+    def with_the_error(
+        ti: Any, state: Any, context: Any, log: Any, error: BaseException | None = None
+    ) -> None:
+        context.setdefault("exception", error)
+        finalize(ti, state, context, log, error)
+
+    monkeypatch.setattr(task_runner, "finalize", with_the_error)
+
+
 @pytest.fixture
-def run_dag(airflow_db: Path) -> Iterator[Callable[..., DagRunResult]]:
+def run_dag(airflow_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., DagRunResult]]:
     """
     Write DAG source into the dags folder, import it, and run it with ``dag.test()``.
 
     ``run_dag(source, dag_id=None, **test_kwargs)``: ``source`` is Python code defining one DAG;
     the file gets a unique name so tests never see each other's DAGs under the same id.
     """
+    _pass_the_error_to_callbacks(monkeypatch)
     written: list[Path] = []
 
     def run(source: str, dag_id: str | None = None, **test_kwargs: Any) -> DagRunResult:

@@ -1,7 +1,7 @@
-"""Each Airflow name ``_compat`` stands in for: the current release's side and the fallback's.
+"""Each Airflow name ``_compat`` stands in for is the one Airflow itself uses.
 
-The fallbacks serve Airflow 3.1, where ``airflow.sdk`` lacks ``conf`` and the task exceptions;
-a fresh interpreter with the newer module blocked takes the fallback path for real.
+``default_deferrable`` runs in a fresh interpreter, so the deployment setting is read as Airflow
+reads it at start-up.
 ``xcom_value`` is exercised by Airflow itself in ``tests/test_links.py``: at the end of a real task
 run it calls the link's ``get_link``, which reads the stored URL back through it.
 """
@@ -34,13 +34,9 @@ def run_python(code: str, **env: str) -> str:
     return completed.stdout.strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize("blocked", [None, "airflow.sdk.configuration"], ids=["sdk-conf", "airflow-3.1"])
 @pytest.mark.parametrize("setting", ["True", "False"])
-def test_default_deferrable_reads_the_deployment_setting(blocked: str | None, setting: str) -> None:
-    code = f"""
-    import sys
-    if {blocked!r}:
-        sys.modules[{blocked!r}] = None  # as on Airflow 3.1: from airflow.sdk import conf fails
+def test_default_deferrable_reads_the_deployment_setting(setting: str) -> None:
+    code = """
     from airflow_provider_opsgenie_incident._compat import default_deferrable
     print(default_deferrable())
     """
@@ -51,9 +47,8 @@ def test_default_deferrable_reads_the_deployment_setting(blocked: str | None, se
     "name", ["AirflowFailException", "AirflowSensorTimeout", "AirflowSkipException", "TaskDeferred"]
 )
 def test_task_exceptions_are_the_ones_airflow_handles(name: str) -> None:
-    # The SDK's classes since 3.2; airflow.exceptions, where 3.1 keeps them, names the same ones since.
-    home = airflow.sdk.exceptions if hasattr(airflow.sdk.exceptions, name) else airflow.exceptions
-    assert getattr(_compat, name) is getattr(home, name)
+    # The SDK's classes; airflow.exceptions keeps deprecated aliases of the same ones.
+    assert getattr(_compat, name) is getattr(airflow.sdk.exceptions, name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # deprecated aliases since 3.2
         assert getattr(airflow.exceptions, name) is getattr(_compat, name)
