@@ -38,7 +38,6 @@ from airflow_provider_opsgenie_incident.client.errors import (
     error_from_dict,
 )
 from airflow_provider_opsgenie_incident.client.types import IncidentStatus
-from airflow_provider_opsgenie_incident.client.waiting import RequestWait
 from airflow_provider_opsgenie_incident.links import OpsgenieIncidentLink
 
 if TYPE_CHECKING:
@@ -151,6 +150,8 @@ class OpsgenieIncidentRequestSensor(_OpsgenieIncidentSensor):
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         """Read the request's status once."""
+        from airflow_provider_opsgenie_incident.client.waiting import RequestWait
+
         try:
             response = self.hook.get_request_status(request_id=self.request_id)
         except NotFoundError:
