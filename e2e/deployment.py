@@ -108,6 +108,7 @@ class Deployment:
             "CORE__EXECUTION_API_SERVER_URL": f"{self.api}/execution/",
             "CORE__TEST_CONNECTION": "Enabled",
             "DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home}/airflow.db",
+            "DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "e2e.sqlite.CONNECT_ARGS",
             "API__BASE_URL": self.api,
             "API__HOST": "127.0.0.1",
             "API__PORT": str(self.api_port),
