@@ -1,5 +1,5 @@
 # Two commands for a newcomer: `make demo` and `make test`. Both create .venv on first use.
-# `make e2e` runs a real multi-process Airflow on loopback; `make matrix` tests Airflow 3.1, 3.2 and 3.3.
+# `make e2e` runs a real multi-process Airflow on loopback; `make matrix` runs the suite on Airflow 3.2 and 3.3.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
