@@ -9,12 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import DAG, task
-
-try:
-    from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
-except ImportError:  # Airflow 3.1 keeps them in the definitions module only
-    from airflow.sdk.definitions.deadline import AsyncCallback, DeadlineAlert, DeadlineReference
+from airflow.sdk import DAG, AsyncCallback, DeadlineAlert, DeadlineReference, task
 
 from airflow_provider_opsgenie_incident.notifications.incident import (
     OpsgenieIncidentFailureNotifier,

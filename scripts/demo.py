@@ -209,10 +209,7 @@ def main() -> int:
 
         quietly(db.initdb)
         hook_lifecycle(emulator)
-        try:
-            from airflow.dag_processing.dagbag import DagBag
-        except ImportError:  # Airflow 3.1
-            from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
+        from airflow.dag_processing.dagbag import DagBag
 
         bag = quietly(lambda: DagBag(str(ROOT / "example_dags")))
         expect(not bag.import_errors, f"example DAGs import cleanly: {bag.import_errors}")

@@ -27,10 +27,7 @@ def _load(text: str) -> Any:
 
 
 def test_every_example_dag_loads_without_import_errors() -> None:
-    try:
-        from airflow.dag_processing.dagbag import DagBag
-    except ImportError:  # Airflow 3.1
-        from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
+    from airflow.dag_processing.dagbag import DagBag
 
     dagbag = DagBag(dag_folder=str(EXAMPLES))
     assert dagbag.import_errors == {}
@@ -97,11 +94,7 @@ async def test_deadline_example_opens_in_the_triggerer_and_resolves_on_success(
     # with the context the scheduler builds when the deadline is missed.
     from airflow.api_fastapi.core_api.datamodels.dag_run import DAGRunResponse
     from airflow.models import DagRun
-
-    try:
-        from airflow.triggers.callback import CallbackTrigger
-    except ImportError:  # Airflow 3.1
-        from airflow.triggers.deadline import DeadlineCallbackTrigger as CallbackTrigger  # type: ignore[no-redef]
+    from airflow.triggers.callback import CallbackTrigger
     from airflow.utils.session import create_session
 
     emulator = opsgenie_incident_connection

@@ -25,10 +25,7 @@ import importlib, json, sys
 import airflow.sdk
 from airflow.sdk import BaseNotifier, BaseOperator, BaseOperatorLink, BaseSensorOperator
 from airflow.sdk import PokeReturnValue
-try:
-    from airflow.sdk import conf
-except ImportError:  # Airflow 3.1
-    from airflow.configuration import conf
+from airflow.sdk import conf
 import airflow.sdk.exceptions
 
 def top_level():
