@@ -20,7 +20,7 @@ from airflow_provider_opsgenie_incident.emulator.query import QueryError, parse_
 if TYPE_CHECKING:
     from airflow_provider_opsgenie_incident.emulator.state import EmulatorState
 
-__all__ = ["ApiRequest", "ApiResponse", "Context", "Handler", "json_body"]
+__all__ = ["ROUTES", "ApiRequest", "ApiResponse", "Context", "Handler", "Route", "endpoint", "json_body"]
 
 _ACCEPTED = {"result": "Request will be processed"}
 _SORTS = ("createdAt", "tinyId", "message", "status", "isSeen", "owner")
@@ -59,6 +59,41 @@ class Context:
 Handler = Callable[[Context, ApiRequest, list[str]], ApiResponse]
 
 
+@dataclass(frozen=True)
+class Route:
+    """One endpoint: name (as the client catalogue names it), method, path pattern, handler.
+
+    ``None`` in the pattern marks a path parameter.
+    """
+
+    name: str
+    method: str
+    pattern: tuple[str | None, ...]
+    handler: Handler
+
+
+ROUTES: list[Route] = []
+"""Every endpoint of both APIs, in declaration order; filled by :func:`endpoint`."""
+
+
+def endpoint(name: str, method: str, path: str) -> Callable[[Handler], Handler]:
+    """Declare the endpoint a handler answers, beside the handler.
+
+    :param name: the endpoint's name in the client catalogue.
+    :param method: the HTTP method.
+    :param path: the path as the spec writes it; a ``{segment}`` is a path parameter.
+    """
+    pattern = tuple(None if part.startswith("{") else part for part in path.strip("/").split("/"))
+
+    def register(handler: Handler) -> Handler:
+        ROUTES.append(Route(name, method, pattern, handler))
+        if not handler.__doc__:
+            handler.__doc__ = f"``{method} {path}``."
+        return handler
+
+    return register
+
+
 def json_body(request: ApiRequest) -> dict[str, Any]:
     """Return the body as a JSON object (``{}`` when empty); 400 if it was not JSON."""
     if request.body_invalid:
@@ -87,13 +122,13 @@ def _missing(identifier: str, identifier_type: str) -> ApiError:
 # -- asynchronous writes ---------------------------------------------------------------------
 
 
+@endpoint("create_incident", "POST", "/v1/incidents/create")
 def create_incident(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``POST /v1/incidents/create``."""
     return _accept(ctx, request, "Create", v.create_payload(json_body(request)))
 
 
+@endpoint("delete_incident", "DELETE", "/v1/incidents/{identifier}")
 def delete_incident(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``DELETE /v1/incidents/{identifier}``."""
     target = _target(request, params)
     return _accept(ctx, request, "Delete", target)
 
@@ -104,17 +139,20 @@ def _with_note(action: str, *, note_required: bool = False) -> Handler:
         target["note"] = v.note(json_body(request), required=note_required)
         return _accept(ctx, request, action, target)
 
-    handler.__doc__ = f"Accept an asynchronous {action} request."
     return handler
 
 
-close_incident = _with_note("Close")
-resolve_incident = _with_note("Resolve")
-add_note = _with_note("AddNote", note_required=True)
+close_incident = endpoint("close_incident", "POST", "/v1/incidents/{identifier}/close")(_with_note("Close"))
+resolve_incident = endpoint("resolve_incident", "POST", "/v1/incidents/{identifier}/resolve")(
+    _with_note("Resolve")
+)
+add_note = endpoint("add_note", "POST", "/v1/incidents/{identifier}/notes")(
+    _with_note("AddNote", note_required=True)
+)
 
 
+@endpoint("add_responder", "POST", "/v1/incidents/{identifier}/responders")
 def add_responder(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``POST /v1/incidents/{identifier}/responders``."""
     target = _target(request, params)
     body = json_body(request)
     if not isinstance(body.get("incidentId"), str) or not body["incidentId"]:
@@ -138,12 +176,13 @@ def _add(action: str, name: str, check: Callable[[Any], Any]) -> Handler:
         target["note"] = v.note(body)
         return _accept(ctx, request, action, target)
 
-    handler.__doc__ = f"``POST /v1/incidents/{{identifier}}/{name}``."
     return handler
 
 
-add_tags = _add("AddTags", "tags", v.tags)
-add_details = _add("AddDetails", "details", v.details)
+add_tags = endpoint("add_tags", "POST", "/v1/incidents/{identifier}/tags")(_add("AddTags", "tags", v.tags))
+add_details = endpoint("add_details", "POST", "/v1/incidents/{identifier}/details")(
+    _add("AddDetails", "details", v.details)
+)
 
 
 def _comma_list(request: ApiRequest, name: str) -> list[str]:
@@ -153,16 +192,16 @@ def _comma_list(request: ApiRequest, name: str) -> list[str]:
     return items
 
 
+@endpoint("remove_tags", "DELETE", "/v1/incidents/{identifier}/tags")
 def remove_tags(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``DELETE /v1/incidents/{identifier}/tags?tags=a,b``."""
     target = _target(request, params)
     target["tags"] = v.tags(_comma_list(request, "tags"))
     target["note"] = v.note(request.query)
     return _accept(ctx, request, "RemoveTags", target)
 
 
+@endpoint("remove_details", "DELETE", "/v1/incidents/{identifier}/details")
 def remove_details(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``DELETE /v1/incidents/{identifier}/details?keys=a,b``."""
     target = _target(request, params)
     keys = _comma_list(request, "keys")
     if len(keys) > v.REMOVE_KEYS_MAX:
@@ -172,22 +211,22 @@ def remove_details(ctx: Context, request: ApiRequest, params: list[str]) -> ApiR
     return _accept(ctx, request, "RemoveDetails", target)
 
 
+@endpoint("update_priority", "PUT", "/v1/incidents/{identifier}/priority")
 def update_priority(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``PUT /v1/incidents/{identifier}/priority``."""
     target = _target(request, params)
     target["priority"] = v.priority(json_body(request).get("priority"))
     return _accept(ctx, request, "UpdatePriority", target)
 
 
+@endpoint("update_message", "PUT", "/v1/incidents/{identifier}/message")
 def update_message(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``PUT /v1/incidents/{identifier}/message``."""
     target = _target(request, params)
     target["message"] = v.message(json_body(request))
     return _accept(ctx, request, "UpdateMessage", target)
 
 
+@endpoint("update_description", "PUT", "/v1/incidents/{identifier}/description")
 def update_description(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``PUT /v1/incidents/{identifier}/description``."""
     target = _target(request, params)
     target["description"] = v.optional_text(json_body(request), "description", v.DESCRIPTION_MAX) or ""
     return _accept(ctx, request, "UpdateDescription", target)
@@ -196,8 +235,8 @@ def update_description(ctx: Context, request: ApiRequest, params: list[str]) -> 
 # -- synchronous reads -----------------------------------------------------------------------
 
 
+@endpoint("get_request_status", "GET", "/v1/incidents/requests/{requestId}")
 def request_status(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``GET /v1/incidents/requests/{requestId}``."""
     known, data = ctx.state.request_status(params[0])
     if not known:
         raise not_found(f"No request exists with id [{params[0]}]")
@@ -206,8 +245,8 @@ def request_status(ctx: Context, request: ApiRequest, params: list[str]) -> ApiR
     return ApiResponse(200, {"data": data})
 
 
+@endpoint("get_incident", "GET", "/v1/incidents/{identifier}")
 def get_incident(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``GET /v1/incidents/{identifier}``."""
     identifier_type = v.identifier_type(request.query)
     incident = ctx.state.get(params[0], identifier_type)
     if incident is None:
@@ -215,8 +254,8 @@ def get_incident(ctx: Context, request: ApiRequest, params: list[str]) -> ApiRes
     return ApiResponse(200, {"data": incident})
 
 
+@endpoint("list_incidents", "GET", "/v1/incidents")
 def list_incidents(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``GET /v1/incidents?query=...``."""
     query = request.query.get("query")
     if query is None:
         raise unprocessable("query is required")
@@ -264,9 +303,8 @@ def _list_items(kind: str) -> Handler:
             paging["next"] = f"{base}?{urlencode(after)}"
         return ApiResponse(200, {"data": data, "paging": paging})
 
-    handler.__doc__ = f"``GET /v1/incidents/{{identifier}}/{kind}``."
     return handler
 
 
-list_notes = _list_items("notes")
-list_logs = _list_items("logs")
+list_notes = endpoint("list_notes", "GET", "/v1/incidents/{identifier}/notes")(_list_items("notes"))
+list_logs = endpoint("list_logs", "GET", "/v1/incidents/{identifier}/logs")(_list_items("logs"))

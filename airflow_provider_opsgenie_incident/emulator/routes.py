@@ -8,61 +8,24 @@ another endpoint. Literal segments must match as sent (undecoded).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import unquote
 
-from airflow_provider_opsgenie_incident.emulator import api
-from airflow_provider_opsgenie_incident.emulator import timeline_api as tl
+from airflow_provider_opsgenie_incident.emulator import (
+    api,
+    timeline_api,  # noqa: F401  (declares its routes)
+)
+from airflow_provider_opsgenie_incident.emulator.api import Route
 from airflow_provider_opsgenie_incident.emulator.errors import ApiError, not_found
 
 __all__ = ["KNOWN_METHODS", "ROUTES", "Route", "resolve"]
 
 KNOWN_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
-_P = None  # a path parameter
 
-
-@dataclass(frozen=True)
-class Route:
-    """One endpoint: name (as the client catalogue names it), method, path pattern, handler.
-
-    ``None`` in the pattern marks a path parameter.
-    """
-
-    name: str
-    method: str
-    pattern: tuple[str | None, ...]
-    handler: api.Handler
-
-
-_INCIDENT = ("v1", "incidents", _P)
-_ENTRIES = ("v2", "incident-timelines", _P, "entries")
-
-ROUTES: tuple[Route, ...] = (
-    Route("create_incident", "POST", ("v1", "incidents", "create"), api.create_incident),
-    Route("list_incidents", "GET", ("v1", "incidents"), api.list_incidents),
-    Route("get_request_status", "GET", ("v1", "incidents", "requests", _P), api.request_status),
-    Route("get_incident", "GET", _INCIDENT, api.get_incident),
-    Route("delete_incident", "DELETE", _INCIDENT, api.delete_incident),
-    Route("close_incident", "POST", (*_INCIDENT, "close"), api.close_incident),
-    Route("resolve_incident", "POST", (*_INCIDENT, "resolve"), api.resolve_incident),
-    Route("add_note", "POST", (*_INCIDENT, "notes"), api.add_note),
-    Route("list_notes", "GET", (*_INCIDENT, "notes"), api.list_notes),
-    Route("list_logs", "GET", (*_INCIDENT, "logs"), api.list_logs),
-    Route("add_responder", "POST", (*_INCIDENT, "responders"), api.add_responder),
-    Route("add_tags", "POST", (*_INCIDENT, "tags"), api.add_tags),
-    Route("remove_tags", "DELETE", (*_INCIDENT, "tags"), api.remove_tags),
-    Route("add_details", "POST", (*_INCIDENT, "details"), api.add_details),
-    Route("remove_details", "DELETE", (*_INCIDENT, "details"), api.remove_details),
-    Route("update_priority", "PUT", (*_INCIDENT, "priority"), api.update_priority),
-    Route("update_message", "PUT", (*_INCIDENT, "message"), api.update_message),
-    Route("update_description", "PUT", (*_INCIDENT, "description"), api.update_description),
-    Route("add_timeline_entry", "POST", _ENTRIES, tl.add_entry),
-    Route("list_timeline_entries", "GET", _ENTRIES, tl.list_entries),
-    Route("get_timeline_entry", "GET", (*_ENTRIES, _P), tl.get_entry),
-    Route("update_timeline_entry", "PATCH", (*_ENTRIES, _P), tl.update_entry),
-    Route("delete_timeline_entry", "DELETE", (*_ENTRIES, _P), tl.delete_entry),
-    Route("hide_timeline_entry", "GET", (*_ENTRIES, _P, "hide"), tl.hide_entry),
-    Route("unhide_timeline_entry", "GET", (*_ENTRIES, _P, "unhide"), tl.unhide_entry),
+# Each handler declares its route beside itself (``@endpoint``); importing both handler modules
+# collects them. A literal segment wins over a parameter at the same place, so
+# ``/v1/incidents/requests/{id}`` is tried before ``/v1/incidents/{identifier}/...``.
+ROUTES: tuple[Route, ...] = tuple(
+    sorted(api.ROUTES, key=lambda route: tuple(part is None for part in route.pattern))
 )
 
 

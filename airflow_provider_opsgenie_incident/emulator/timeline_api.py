@@ -5,20 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_opsgenie_incident.emulator import validation as v
-from airflow_provider_opsgenie_incident.emulator.api import ApiRequest, ApiResponse, Context, json_body
+from airflow_provider_opsgenie_incident.emulator.api import (
+    ApiRequest,
+    ApiResponse,
+    Context,
+    endpoint,
+    json_body,
+)
 from airflow_provider_opsgenie_incident.emulator.clock import parse_time
 from airflow_provider_opsgenie_incident.emulator.errors import unprocessable
 from airflow_provider_opsgenie_incident.emulator.timeline import TIMELINE_GROUPS
 
-__all__ = [
-    "add_entry",
-    "delete_entry",
-    "get_entry",
-    "hide_entry",
-    "list_entries",
-    "unhide_entry",
-    "update_entry",
-]
+__all__: list[str] = []  # the handlers are reached through ``routes.ROUTES``
 
 
 def _content_type(request: ApiRequest) -> None:
@@ -47,8 +45,8 @@ def _time(value: Any) -> int | None:
         raise unprocessable("time should be an ISO-8601 date-time") from None
 
 
+@endpoint("add_timeline_entry", "POST", "/v2/incident-timelines/{incidentId}/entries")
 def add_entry(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``POST /v2/incident-timelines/{incidentId}/entries``."""
     body = json_body(request)
     if body.get("description") is None:
         raise unprocessable("description is required")
@@ -57,14 +55,14 @@ def add_entry(ctx: Context, request: ApiRequest, params: list[str]) -> ApiRespon
     return ApiResponse(201, {"data": entry})
 
 
+@endpoint("get_timeline_entry", "GET", "/v2/incident-timelines/{incidentId}/entries/{entryId}")
 def get_entry(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``GET /v2/incident-timelines/{incidentId}/entries/{entryId}``."""
     _content_type(request)
     return ApiResponse(200, {"data": ctx.state.timeline.get(params[0], params[1])})
 
 
+@endpoint("update_timeline_entry", "PATCH", "/v2/incident-timelines/{incidentId}/entries/{entryId}")
 def update_entry(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``PATCH /v2/incident-timelines/{incidentId}/entries/{entryId}``."""
     body = json_body(request)
     if body.get("description") is None and body.get("time") is None:
         raise unprocessable("one of description and time is required")
@@ -73,26 +71,26 @@ def update_entry(ctx: Context, request: ApiRequest, params: list[str]) -> ApiRes
     return ApiResponse(200, {"data": entry})
 
 
+@endpoint("delete_timeline_entry", "DELETE", "/v2/incident-timelines/{incidentId}/entries/{entryId}")
 def delete_entry(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``DELETE /v2/incident-timelines/{incidentId}/entries/{entryId}``."""
     ctx.state.timeline.delete(params[0], params[1])
     return ApiResponse(200, {"result": "Deleted"})
 
 
+@endpoint("hide_timeline_entry", "GET", "/v2/incident-timelines/{incidentId}/entries/{entryId}/hide")
 def hide_entry(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``GET /v2/incident-timelines/{incidentId}/entries/{entryId}/hide``."""
     ctx.state.timeline.set_hidden(params[0], params[1], True)
     return ApiResponse(200, {"result": "Hided"})
 
 
+@endpoint("unhide_timeline_entry", "GET", "/v2/incident-timelines/{incidentId}/entries/{entryId}/unhide")
 def unhide_entry(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``GET /v2/incident-timelines/{incidentId}/entries/{entryId}/unhide``."""
     ctx.state.timeline.set_hidden(params[0], params[1], False)
     return ApiResponse(200, {"result": "Unhided"})
 
 
+@endpoint("list_timeline_entries", "GET", "/v2/incident-timelines/{incidentId}/entries")
 def list_entries(ctx: Context, request: ApiRequest, params: list[str]) -> ApiResponse:
-    """``GET /v2/incident-timelines/{incidentId}/entries``."""
     _content_type(request)
     groups: set[str] | None = None
     if request.query.get("group"):
