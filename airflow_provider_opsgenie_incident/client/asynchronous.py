@@ -25,7 +25,7 @@ from airflow_provider_opsgenie_incident.client.async_http import AsyncHttp11Pool
 from airflow_provider_opsgenie_incident.client.errors import (
     OpsgenieIncidentError,
     TransportError,
-    without_secret,
+    remove_secret,
 )
 from airflow_provider_opsgenie_incident.client.flows import arun_flow
 from airflow_provider_opsgenie_incident.client.http11 import ExchangeError
@@ -36,13 +36,15 @@ from airflow_provider_opsgenie_incident.client.protocol import (
     parse_response,
     prepare,
 )
-from airflow_provider_opsgenie_incident.client.retry import async_retrying, may_have_been_applied
+from airflow_provider_opsgenie_incident.client.retry import (
+    after_first_attempt,
+    async_retrying,
+    may_have_been_applied,
+)
 from airflow_provider_opsgenie_incident.client.verification import verify
 from airflow_provider_opsgenie_incident.client.waiting import wait_flow
 
 if TYPE_CHECKING:
-    from tenacity import RetryCallState
-
     from airflow_provider_opsgenie_incident.client.flows import Flow
     from airflow_provider_opsgenie_incident.client.settings import ClientSettings
 
@@ -130,8 +132,11 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
 
     async def call(self, endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
-        with without_secret(self.settings.api_key):
+        try:
             return await self._call(prepare(endpoint, arguments))
+        except OpsgenieIncidentError as error:
+            remove_secret(error, self.settings.api_key)
+            raise
 
     async def send(self, prepared: PreparedRequest) -> dict[str, Any]:
         """
@@ -139,33 +144,27 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
 
         For a call repeated unchanged, such as a trigger's poll; retried and verified like :meth:`call`.
         """
-        with without_secret(self.settings.api_key):
+        try:
             return await self._call(prepared)
+        except OpsgenieIncidentError as error:
+            remove_secret(error, self.settings.api_key)
+            raise
 
     async def _call(self, prepared: PreparedRequest) -> dict[str, Any]:
         started, started_at = time.monotonic(), time.time()
         try:
             return await self._send(prepared)
         except OpsgenieIncidentError as error:
-            first_failure = error
-        # Entering tenacity costs a third of a poll's CPU, so the first attempt runs before it, and
-        # only a failure enters the policy, which decides on it as its first attempt: replayed, with
-        # the policy's clock set back to when it started, so attempts and time budget are the same.
-        replay = [first_failure]
+            replay = [error]
 
         async def attempt(prepared: PreparedRequest) -> dict[str, Any]:
             if replay:
                 raise replay.pop()
             return await self._send(prepared)
 
-        def from_the_first_attempt(retry_state: RetryCallState) -> None:
-            if retry_state.attempt_number == 1:
-                retry_state.start_time = started
-
-        # A copy per call: concurrent coroutines on one thread would otherwise share tenacity's state.
         policy = self._retrying[prepared.repeatable]
         try:
-            return await policy.copy(before=from_the_first_attempt)(attempt, prepared)
+            return await after_first_attempt(policy, started)(attempt, prepared)
         except OpsgenieIncidentError as error:
             if prepared.repeatable or not may_have_been_applied(error):
                 raise

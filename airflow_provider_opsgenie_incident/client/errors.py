@@ -14,16 +14,12 @@ Every error raised by the client, sync or async, is one of these::
 
 Code branches on these types, never on the text of an error. No error ever holds the API key:
 the key travels only in the ``Authorization`` header, which no error records, and the clients
-remove it from server-provided text that echoes it (:func:`without_secret`).
+remove it from server-provided text that echoes it (:func:`remove_secret`).
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
+from typing import Any
 
 __all__ = [
     "AuthenticationError",
@@ -37,7 +33,7 @@ __all__ = [
     "WaitTimeoutError",
     "error_for_status",
     "error_from_dict",
-    "without_secret",
+    "remove_secret",
 ]
 
 
@@ -226,13 +222,8 @@ def error_for_status(
 REDACTED = "***"
 
 
-@contextmanager
-def without_secret(secret: str) -> Iterator[None]:
-    """Remove ``secret`` from the text of any error raised inside, before anyone sees it."""
-    try:
-        yield
-    except OpsgenieIncidentError as error:
-        if secret and secret in error.message:
-            error.message = error.message.replace(secret, REDACTED)
-            error.args = (error.message,)
-        raise
+def remove_secret(error: OpsgenieIncidentError, secret: str) -> None:
+    """Remove ``secret`` from the text of ``error`` (server text may echo it), before anyone sees it."""
+    if secret and secret in error.message:
+        error.message = error.message.replace(secret, REDACTED)
+        error.args = (error.message,)

@@ -16,10 +16,14 @@ from airflow_provider_opsgenie_incident.client import protocol
 from airflow_provider_opsgenie_incident.client.errors import (
     OpsgenieIncidentError,
     TransportError,
-    without_secret,
+    remove_secret,
 )
 from airflow_provider_opsgenie_incident.client.paging import SyncMethods
-from airflow_provider_opsgenie_incident.client.retry import may_have_been_applied, retrying
+from airflow_provider_opsgenie_incident.client.retry import (
+    after_first_attempt,
+    may_have_been_applied,
+    retrying,
+)
 from airflow_provider_opsgenie_incident.client.verification import verify
 
 if TYPE_CHECKING:
@@ -113,18 +117,32 @@ class OpsgenieIncidentClient(SyncMethods):
 
     def call(self, endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
-        with without_secret(self.settings.api_key):
+        try:
             return self._call(protocol.prepare(endpoint, arguments))
+        except OpsgenieIncidentError as error:
+            remove_secret(error, self.settings.api_key)
+            raise
 
     def _call(self, prepared: PreparedRequest) -> dict[str, Any]:
-        started, policy = time.time(), self._retrying[prepared.repeatable]
+        started, started_at = time.monotonic(), time.time()
         try:
-            return policy(self._send, prepared)
+            return self._send(prepared)
+        except OpsgenieIncidentError as error:
+            replay = [error]
+
+        def attempt(prepared: PreparedRequest) -> dict[str, Any]:
+            if replay:
+                raise replay.pop()
+            return self._send(prepared)
+
+        policy = self._retrying[prepared.repeatable]
+        try:
+            return after_first_attempt(policy, started)(attempt, prepared)
         except OpsgenieIncidentError as error:
             if prepared.repeatable or not may_have_been_applied(error):
                 raise
             found = self.run_flow(
-                verify(prepared, error, started, self.settings.retry.verify_window),
+                verify(prepared, error, started_at, self.settings.retry.verify_window),
                 timeout=self._verify_budget,
             )
             return found if found is not None else policy(self._send, prepared)
