@@ -429,3 +429,25 @@ def test_a_timeline_delete_whose_answer_was_lost_is_a_success(client, emu, new_i
     assert client.delete_timeline_entry(incident_id=incident_id, entry_id=entry["id"])["verified"] is True
     with pytest.raises(NotFoundError):
         client.get_timeline_entry(incident_id=incident_id, entry_id=entry["id"])
+
+
+@pytest.mark.parametrize(("attempts", "expected"), [(1, 1), (2, 2)])
+def test_the_first_attempt_outside_the_policy_is_one_of_max_attempts(attempts, expected, make_client, emu):
+    client = make_client(retry=RetrySettings(max_attempts=attempts, backoff_initial=0.01))
+    emu.add_fault(Fault("status", status=503, times=None))
+    with pytest.raises(ServerError):
+        client.get_incident(identifier="x")
+    assert len(emu.requests) == expected
+
+
+def test_the_time_budget_counts_from_the_first_attempt(make_client, emu):
+    # Each attempt times out after 0.3 s. Counted from the first attempt's start, a third attempt
+    # would start after ~0.6 s, past the 0.5 s budget; counted from the first failure, it would not.
+    emu.add_fault(Fault("delay", seconds=2, times=None))
+    client = make_client(
+        read_timeout=0.3,
+        retry=RetrySettings(total_timeout=0.5, max_attempts=10, backoff_initial=0.01, backoff_max=0.01),
+    )
+    with pytest.raises(TransportError, match="ReadTimeout"):
+        client.get_incident(identifier="x")
+    assert len(emu.requests) == 2
