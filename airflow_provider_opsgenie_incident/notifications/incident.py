@@ -26,11 +26,8 @@ worker. The API key never reaches a log line, an error or an incident.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier
 
@@ -38,6 +35,7 @@ from airflow_provider_opsgenie_incident._compat import redact_or_replace
 from airflow_provider_opsgenie_incident.connection import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
     from types import ModuleType
 
     import jinja2
@@ -48,6 +46,7 @@ if TYPE_CHECKING:
     from airflow_provider_opsgenie_incident.client.settings import ClientSettings
     from airflow_provider_opsgenie_incident.client.types import Responder
     from airflow_provider_opsgenie_incident.hooks.incident import IncidentDefaults, OpsgenieIncidentHook
+    from airflow_provider_opsgenie_incident.notifications._run import Run
 
 __all__ = [
     "OpsgenieIncidentFailureNotifier",
@@ -63,96 +62,6 @@ STAGGER_SLOTS = 16
 #: The failure notifier's own fields of the incident it opens, all templated.
 _INCIDENT_FIELDS = ("message", "description", "details", "tags", "responders", "priority", "service_id")
 _VERBS = {"created": "opened", "noted": "already open, note added", "resolved": "resolved"}
-
-
-def _field(source: Any, name: str) -> Any:
-    """Read ``name`` from an object or a mapping (the triggerer's ``dag_run`` is a plain dict)."""
-    if source is None:
-        return None
-    if isinstance(source, Mapping):
-        return source.get(name)
-    return getattr(source, name, None)
-
-
-def _text(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, BaseException):
-        return f"{type(value).__name__}: {value}"
-    return str(value)
-
-
-def _question(context: Mapping[str, Any]) -> str | None:
-    """Return the subject of a Human-in-the-loop task calling its notifiers as its wait starts."""
-    task = context.get("task")
-    waits = "exception" not in context and "HITLOperator" in {c.__name__ for c in type(task).__mro__}
-    return (_text(getattr(task, "subject", None)) or "a decision") if waits else None
-
-
-@dataclass(frozen=True)
-class _Run:
-    """What a callback is about, read from whichever context the caller had."""
-
-    scope: Literal["task", "dag", "deadline"]
-    dag_id: str
-    task_id: str | None = None
-    run_id: str | None = None
-    try_number: str | None = None
-    map_index: str | None = None
-    logical_date: str | None = None
-    log_url: str | None = None
-    error: str | None = None
-    question: str | None = None  # a Human-in-the-loop task waiting for an answer: not a failure
-
-    @classmethod
-    def from_context(cls, context: Mapping[str, Any]) -> _Run:
-        ti = context.get("ti")
-        dag_run = context.get("dag_run")
-        deadline = context.get("deadline")
-        # A DAG callback's context carries "reason", even when it also holds the run's last task.
-        scope: Literal["task", "dag", "deadline"] = (
-            "deadline" if deadline is not None else "dag" if "reason" in context or ti is None else "task"
-        )
-        dag_id = _field(context.get("dag"), "dag_id") or _field(ti, "dag_id") or _field(dag_run, "dag_id")
-        map_index = _field(ti, "map_index") if scope == "task" else None
-        try:
-            log_url = _text(_field(ti, "log_url"))
-        except Exception:  # a partial task instance may fail to build its URL; the incident matters more
-            log_url = None
-        error = context.get("exception") or context.get("reason")
-        if scope == "deadline":
-            error = f"still running at its deadline, {_text(_field(deadline, 'deadline_time')) or 'unknown'}"
-        return cls(
-            scope=scope,
-            dag_id=str(dag_id or "unknown_dag"),
-            task_id=_text(_field(ti, "task_id")) if scope == "task" else None,
-            run_id=_text(context.get("run_id") or _field(dag_run, "run_id") or _field(dag_run, "dag_run_id")),
-            try_number=_text(_field(ti, "try_number")) if scope == "task" else None,
-            map_index=str(map_index) if isinstance(map_index, int) and map_index >= 0 else None,
-            logical_date=_text(context.get("logical_date") or _field(dag_run, "logical_date")),
-            log_url=log_url,
-            error=_text(error),
-            question=_question(context) if scope == "task" else None,
-        )
-
-    @property
-    def subject(self) -> str:
-        """Name the task or DAG, as people read it."""
-        return f"{self.dag_id}.{self.task_id}" if self.task_id else f"DAG {self.dag_id}"
-
-    def facts(self) -> dict[str, str]:
-        """Return the run's facts under the detail keys they are stored with."""
-        names = ("dag_id", "task_id", "run_id", "try_number", "map_index", "logical_date", "log_url")
-        facts = {name: getattr(self, name) for name in names}
-        return {name: value for name, value in facts.items() if value is not None}
-
-    def story(self, headline: str) -> str:
-        """Return ``headline`` followed by the run's facts, one per line."""
-        labels = [("Error", self.error), ("Run", self.run_id), ("Try", self.try_number)]
-        labels += [("Map index", self.map_index), ("Logical date", self.logical_date), ("Log", self.log_url)]
-        return "\n".join([headline, *(f"{label}: {value}" for label, value in labels if value)])
 
 
 def _stagger(map_index: str | None) -> float:
@@ -201,16 +110,17 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
         super().render_template_fields(context, jinja_env)
 
     def _flow(
-        self, incidents: ModuleType, run: _Run, tag: str, defaults: IncidentDefaults
+        self, incidents: ModuleType, run: Run, tag: str, defaults: IncidentDefaults
     ) -> Flow[IncidentOutcome]:
         """Build this notifier's flow with ``incidents``, the flows module, imported once per call."""
         raise NotImplementedError
 
-    def _identify(self, context: Context) -> tuple[_Run, str, ModuleType]:
+    def _identify(self, context: Context) -> tuple[Run, str, ModuleType]:
         """Read the run from the context; return it, its fingerprint tag and the flows module."""
         from airflow_provider_opsgenie_incident.client import fingerprint, incidents
+        from airflow_provider_opsgenie_incident.notifications._run import Run
 
-        run = _Run.from_context(context)
+        run = Run.from_context(context)
         return run, fingerprint.run_fingerprint(run.dag_id, run.task_id, self.fingerprint), incidents
 
     def notify(self, context: Context) -> None:
@@ -237,7 +147,7 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
             raise
         self._log_outcome(run, tag, outcome, client.settings)
 
-    def _log_failure(self, run: _Run, tag: str, error: Exception) -> None:
+    def _log_failure(self, run: Run, tag: str, error: Exception) -> None:
         self.log.error(
             "Opsgenie incident %s for %s (fingerprint %s) failed: %s: %s",
             self.action,
@@ -247,7 +157,7 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
             error,
         )
 
-    def _log_outcome(self, run: _Run, tag: str, outcome: IncidentOutcome, settings: ClientSettings) -> None:
+    def _log_outcome(self, run: Run, tag: str, outcome: IncidentOutcome, settings: ClientSettings) -> None:
         if outcome.action == "nothing":
             self.log.debug("No open Opsgenie incident for %s (fingerprint %s)", run.subject, tag)
             return
@@ -312,7 +222,7 @@ class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
         self.tags, self.responders, self.priority, self.service_id = tags, responders, priority, service_id
 
     def _flow(
-        self, incidents: ModuleType, run: _Run, tag: str, defaults: IncidentDefaults
+        self, incidents: ModuleType, run: Run, tag: str, defaults: IncidentDefaults
     ) -> Flow[IncidentOutcome]:
         verb = "missed its deadline" if run.scope == "deadline" else "failed"
         headline = f"{run.subject} {f'awaits a decision: {run.question}' if run.question else verb}"
@@ -355,7 +265,7 @@ class OpsgenieIncidentRecoveryNotifier(_OpsgenieIncidentNotifier):
     action = "resolve"
 
     def _flow(
-        self, incidents: ModuleType, run: _Run, tag: str, defaults: IncidentDefaults
+        self, incidents: ModuleType, run: Run, tag: str, defaults: IncidentDefaults
     ) -> Flow[IncidentOutcome]:
         note = self.note or f"{run.subject} succeeded in run {run.run_id or 'unknown'}; resolved by Airflow."
         flow: Flow[IncidentOutcome] = incidents.resolve_open(tag, note=redact_or_replace(note))
