@@ -117,3 +117,19 @@ def run_dag(airflow_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calla
     yield run
     for path in written:
         path.unlink(missing_ok=True)
+
+
+def _fill(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {key: _fill(item, ids) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fill(item, ids) for item in value]
+    return value
+
+
+@pytest.fixture
+def fill() -> Callable[[Any, dict[str, str]], Any]:
+    """Return ``fill(value, ids)``: the value with ``{id}``-style placeholders filled in, at any depth."""
+    return _fill

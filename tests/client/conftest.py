@@ -77,22 +77,6 @@ def new_incident(client: OpsgenieIncidentClient, emu: OpsgenieEmulator) -> Calla
     return create
 
 
-def _fill(value: Any, ids: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        return value.format(**ids)
-    if isinstance(value, dict):
-        return {key: _fill(item, ids) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_fill(item, ids) for item in value]
-    return value
-
-
-@pytest.fixture
-def fill() -> Callable[[Any, dict[str, str]], Any]:
-    """Return ``fill(value, ids)``: the value with ``{id}``-style placeholders filled in, at any depth."""
-    return _fill
-
-
 @pytest.fixture
 def ids(client: OpsgenieIncidentClient, emu: OpsgenieEmulator) -> dict[str, str]:
     """Create one incident (with a note, tags, details) and one custom timeline entry to act on."""

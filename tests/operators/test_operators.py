@@ -304,16 +304,6 @@ def _is_lookup(request: Any) -> bool:
     )
 
 
-def _fill(value: Any, ids: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        return value.format(**ids)
-    if isinstance(value, dict):
-        return {key: _fill(item, ids) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_fill(item, ids) for item in value]
-    return value
-
-
 def test_every_operator_has_a_case() -> None:
     assert sorted(CASE_IDS) == sorted(OPERATORS)
     assert len(OPERATORS) == 24
@@ -326,6 +316,7 @@ def test_operator_runs_in_airflow(
     hook: OpsgenieIncidentHook,
     make_incident: Callable[..., dict[str, Any]],
     run_dag: Any,
+    fill: Any,
 ) -> None:
     emulator = opsgenie_incident_connection
     target = make_incident(
@@ -351,7 +342,7 @@ def test_operator_runs_in_airflow(
     sent = [r for r in emulator.requests if not _is_lookup(r)][0]
     assert (sent.method, sent.path) == (case.method, case.path.format(**ids))
     if case.body is not None:
-        assert sent.body == _fill(case.body, ids)
+        assert sent.body == fill(case.body, ids)
     assert {key: sent.query.get(key) for key in case.query} == case.query
     assert case.check(result.xcom("op"), ids, emulator), result.xcom("op")
 
