@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +74,7 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     env = child_env()
     print(
-        f"benchmarks {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; Python {platform.python_version()};"
+        f"benchmarks {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; Python {platform.python_version()};"
         f" Airflow {_airflow_version()}; {os.cpu_count()} cores; parts: {', '.join(parts)}",
         flush=True,
     )

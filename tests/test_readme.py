@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,9 @@ QUOTE = re.compile(
     r"<!-- quoted from (?P<path>\S+) \[START (?P<name>\S+)\] -->\n```python\n(?P<code>.*?)```", re.S
 )
 LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
+# The README is also the package's page on the index, where a relative link leads nowhere: it links
+# the repository's files by their address under the project's Source URL.
+SOURCE = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Source"] + "/blob/main/"
 
 
 def _between_markers(path: str, name: str) -> str:
@@ -47,8 +51,15 @@ def test_every_example_dag_is_quoted_in_the_docs(example):
 
 
 def test_the_readme_links_every_docs_page():
-    linked = {match["target"].split("#")[0] for match in LINK.finditer(README)}
+    linked = {match["target"].split("#")[0].removeprefix(SOURCE) for match in LINK.finditer(README)}
     assert set(PAGES) <= linked
+
+
+def test_the_readme_links_files_by_their_address_under_the_source_url():
+    relative = [
+        target for document, target in LINKS if document == "README.md" and not target.startswith("#")
+    ]
+    assert relative == []
 
 
 def _anchors(text: str) -> set[str]:
@@ -63,10 +74,18 @@ LINKS = [
     for match in LINK.finditer(text)
     if not match["target"].startswith(("http://", "https://", "<"))
 ]
+# The README's links into the repository, checked as the relative links they stand for.
+SOURCE_LINKS = [
+    ("README.md", match["target"].removeprefix(SOURCE))
+    for match in LINK.finditer(README)
+    if match["target"].startswith(SOURCE)
+]
 
 
-@pytest.mark.parametrize("link", LINKS, ids=[f"{document}->{target}" for document, target in LINKS])
-def test_relative_links_reach_a_file_and_heading(link):
+@pytest.mark.parametrize(
+    "link", LINKS + SOURCE_LINKS, ids=[f"{document}->{target}" for document, target in LINKS + SOURCE_LINKS]
+)
+def test_links_into_the_repository_reach_a_file_and_heading(link):
     document, target = link
     path, _, anchor = target.partition("#")
     file = (ROOT / document).parent / path if path else ROOT / document

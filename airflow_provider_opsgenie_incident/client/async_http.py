@@ -154,7 +154,7 @@ class AsyncHttp11Pool:
         connection = Http11Connection(loop)
         try:
             await asyncio.wait_for(self._open(loop, connection), self._connect_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             connection.close()
             raise ExchangeError("ConnectTimeout", request_sent=False) from None
         except ExchangeError as error:  # from the proxy's answer to CONNECT: nothing reached the API

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_opsgenie_incident.client.catalogue import TAGS_LIMIT
@@ -52,7 +52,7 @@ NOTE_SETTLE = 0.25
 ABANDONED = 120.0
 #: What a create cannot be refused for: the failure is recorded with these whatever the rest.
 _UNREFUSABLE = ("message", "description", "tags", "notify_stakeholders")
-_NEVER = datetime.max.replace(tzinfo=timezone.utc)
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def _age(incident: Mapping[str, Any]) -> tuple[datetime, int]:
     except ValueError:
         moment = _NEVER
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     try:
         tiny = int(incident.get("tinyId") or 0)
     except (TypeError, ValueError):
@@ -157,7 +157,7 @@ def _close(duplicates: Sequence[str], kept: Mapping[str, Any]) -> Flow[list[str]
 
 def _abandoned(incidents: Sequence[Mapping[str, Any]]) -> list[str]:
     """Return the duplicates old enough that their creator must have died before closing them."""
-    cutoff = datetime.now(timezone.utc).timestamp() - ABANDONED
+    cutoff = datetime.now(UTC).timestamp() - ABANDONED
     return [i["id"] for i in incidents if _age(i)[0].timestamp() < cutoff]
 
 

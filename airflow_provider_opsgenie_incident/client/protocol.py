@@ -7,7 +7,7 @@ import json
 import re
 from dataclasses import dataclass
 from dataclasses import field as _default
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -53,8 +53,8 @@ class PreparedRequest:
 def _encode_scalar(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     return value
 
 
@@ -137,7 +137,7 @@ def server_wait_hint(headers: Mapping[str, str]) -> float | None:
             except (TypeError, ValueError):
                 when = None
             if when is not None:
-                return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
+                return max((when - datetime.now(UTC)).total_seconds(), 0.0)
     period = headers.get("X-RateLimit-Period-In-Sec")
     if period:
         try:

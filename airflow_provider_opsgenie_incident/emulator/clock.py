@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 __all__ = ["Clock", "ManualClock", "format_ms", "now_ms", "parse_time"]
 
@@ -50,7 +50,7 @@ def now_ms() -> int:
 
 def format_ms(epoch_ms: int) -> str:
     """Format milliseconds since the epoch as ``2017-05-24T14:24:20.844Z``."""
-    moment = datetime.fromtimestamp(epoch_ms // 1000, tz=timezone.utc)
+    moment = datetime.fromtimestamp(epoch_ms // 1000, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
 
@@ -61,5 +61,5 @@ def parse_time(text: str) -> int:
         text = text[:-1] + "+00:00"
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return round(moment.timestamp() * 1000)

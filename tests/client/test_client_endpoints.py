@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -249,7 +249,7 @@ CASES = [
         {
             "incident_id": "{id}",
             "content": "Deployed the fix",
-            "time": datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+            "time": datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
             "content_type": "plain_text",
         },
         "POST",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
@@ -56,7 +56,7 @@ def test_should_retry(error, idempotent, expected):
 
 
 def _http_date(delta: float) -> str:
-    return format_datetime(datetime.now(timezone.utc) + timedelta(seconds=delta), usegmt=True)
+    return format_datetime(datetime.now(UTC) + timedelta(seconds=delta), usegmt=True)
 
 
 @pytest.mark.parametrize(
