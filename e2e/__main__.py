@@ -4,8 +4,10 @@ Leg 1 (LocalExecutor): the bundled emulator as its own process; a fresh AIRFLOW_
 (SQLite); ``airflow db migrate``; api-server, scheduler, dag-processor and triggerer as separate
 processes. Leg 2 (CeleryExecutor): the same deployment with the scheduler restarted on Celery, a
 Redis started here and two Celery workers; it runs the deferral and storm scenarios again. Every
-process is stopped by its PID (its process group) at the end, also on failure. Exit status 1 if any
-check failed.
+process is stopped by its PID (its process group) at the end, also on failure and on SIGTERM; what a
+SIGKILLed run left behind is stopped by the next run, from the PID file in ``.e2e/``. Each scenario
+has a time limit, past which it fails with its name instead of hanging. Exit status 1 if any check
+failed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import sys
 import time
 import uuid
 
-from e2e.deployment import ROOT, Deployment, free_port, http, wait_for
+from e2e.deployment import ROOT, Deployment, free_port, http, stop_leftovers, wait_for
 from e2e.scenarios import Report, Scenarios
 
 BASE = ROOT / ".e2e"
@@ -171,12 +173,26 @@ def key_nowhere(d: Deployment, report: Report) -> None:
     )
 
 
+def stop_on_sigterm(d: Deployment) -> None:
+    """On SIGTERM (a CI timeout, ``kill``), stop every process of the deployment, then exit 143."""
+
+    def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("\n!! SIGTERM: stopping every process of the deployment", flush=True)
+        d.stop_all()
+        raise SystemExit(143)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main() -> int:
     started = time.monotonic()
-    # A CI timeout or Ctrl-C must still reach the finally that stops every process.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    left = stop_leftovers(BASE)
+    if left:
+        print(f"-- stopped what a previous run left running: {', '.join(left)}", flush=True)
     report = Report()
     d = Deployment(BASE, api_key=f"e2e-genie-{uuid.uuid4().hex}")
+    stop_on_sigterm(d)
     d.prepare(DAG_SOURCES)
     print(
         f"make e2e: AIRFLOW_HOME {d.home.relative_to(ROOT)}, process logs {d.logs.relative_to(ROOT)}",

@@ -1,7 +1,10 @@
 """Processes of a loopback Airflow deployment, each in its own process group, and thin HTTP clients.
 
 Every process started here is remembered by PID and stopped by ``Deployment.stop_all`` (SIGTERM to
-its group, SIGKILL after a grace), which the driver calls in a ``finally``.
+its group, SIGKILL after a grace), which the driver calls in a ``finally`` and on SIGTERM. The PIDs
+are also written to ``<base>/pids.json``: a driver killed by SIGKILL cannot clean up, so the next
+run calls :func:`stop_leftovers` first, which stops the processes that file names, those still
+carrying that deployment's ``AIRFLOW_HOME``.
 """
 
 from __future__ import annotations
@@ -20,9 +23,76 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 SIMPLE_AUTH = "airflow.api_fastapi.auth.managers.simple"
+
+
+def pid_file(base: Path) -> Path:
+    """Return where a deployment under ``base`` records the process groups it started."""
+    return base / "pids.json"
+
+
+def _members(group: int, home: str) -> list[psutil.Process]:
+    """Return the live processes of a process group that belong to the deployment in ``home``."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if os.getpgid(process.pid) == group and process.environ().get("AIRFLOW_HOME") == home:
+                found.append(process)
+        except (psutil.Error, ProcessLookupError, PermissionError):
+            continue
+    return found
+
+
+def stop_leftovers(base: Path, grace: float = 10) -> list[str]:
+    """
+    Stop what a previous run under ``base`` left running, as its PID file records it.
+
+    A PID the system has given to another process since is left alone: only processes in a
+    recorded group whose environment names the recorded ``AIRFLOW_HOME`` are signalled.
+
+    :return: the names of the processes that were still running.
+    """
+    path = pid_file(base)
+    try:
+        recorded = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    left = {name: _members(group, recorded["home"]) for name, group in recorded["groups"].items()}
+    left = {name: members for name, members in left.items() if members}
+    found = [process for members in left.values() for process in members]
+    for sig in ("terminate", "kill"):
+        for process in found:
+            try:
+                getattr(process, sig)()
+            except psutil.NoSuchProcess:
+                pass
+        found = _wait_gone(found, grace if sig == "terminate" else 5)
+        if not found:
+            break
+    path.unlink(missing_ok=True)
+    return sorted(left)
+
+
+def _wait_gone(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Wait until every process has exited; return those still running at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        running = [process for process in processes if _running(process)]
+        if not running or time.monotonic() > deadline:
+            return running
+        time.sleep(0.1)
+
+
+def _running(process: psutil.Process) -> bool:
+    # An exited orphan stays a zombie until its new parent reaps it; it no longer runs.
+    try:
+        return bool(process.status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
 
 
 def free_port() -> int:
@@ -163,24 +233,46 @@ class Deployment:
             cwd=self.base,
         )
         log.close()
+        self._record_pids()
+
+    def _record_pids(self) -> None:
+        """Write the running groups to the PID file (atomically), or remove it when none is left."""
+        path = pid_file(self.base)
+        if not self.processes:
+            path.unlink(missing_ok=True)
+            return
+        groups = {name: process.pid for name, process in self.processes.items()}
+        partial = path.with_suffix(".partial")
+        partial.write_text(json.dumps({"home": self.env["AIRFLOW_HOME"], "groups": groups}))
+        partial.replace(path)
 
     def start_airflow(self, name: str, *args: str, env: dict[str, str] | None = None) -> None:
         self.start(name, [str(VENV_BIN / "airflow"), *args], env=env)
 
     def stop(self, name: str, grace: float = 20) -> None:
-        process = self.processes.pop(name, None)
-        if process is None or process.poll() is not None:
+        # Forgotten only once it is stopped, so a SIGTERM arriving meanwhile stops it too.
+        process = self.processes.get(name)
+        if process is None:
             return
-        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(process.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                process.wait(timeout=wait)
-                break
-            except subprocess.TimeoutExpired:
-                continue
+        try:
+            self._stop_group(process, grace)
+        finally:
+            self.processes.pop(name, None)
+            self._record_pids()
+
+    @staticmethod
+    def _stop_group(process: subprocess.Popen[bytes], grace: float) -> None:
+        if process.poll() is None:
+            for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10)):
+                try:
+                    os.killpg(process.pid, sig)
+                except ProcessLookupError:
+                    return
+                try:
+                    process.wait(timeout=wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
         # The group may outlive its leader (forked task runners): end what is left of it.
         try:
             os.killpg(process.pid, signal.SIGKILL)

@@ -74,7 +74,8 @@ def prepare(airflow: str, python_wanted: str, venv: str, as_of: str | None) -> t
     major, minor = airflow.split(".")
     uv = [sys.executable, "-m", "uv", "pip", "install", "--quiet", "--python", str(python)]
     release = f"apache-airflow>={airflow},<{major}.{int(minor) + 1}"
-    extras = ["-e", f"{ROOT}[test]"]
+    # uv too: the packaging tests build the sdist and wheel with the leg's own uv.
+    extras = ["-e", f"{ROOT}[test]", "uv"]
     if as_of:
         subprocess.run([*uv, "--exclude-newer", as_of, release], check=True, cwd=ROOT)
         frozen = subprocess.run(

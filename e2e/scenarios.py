@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -19,8 +20,15 @@ FINISHED = {"success", "failed"}
 _TRIGGER_STAMP = r'"timestamp":"([^"]+)","level":"\w+","event":"(?:trigger .* starting|Trigger fired event)'
 
 
+class ScenarioTimeout(Exception):
+    """A scenario ran past its time limit; raised in the driver's thread by SIGALRM."""
+
+
 class Report:
     """What each scenario asserted and saw; the driver prints it and fails on any unmet check."""
+
+    #: Seconds one scenario may take unless ``run`` is told otherwise: the slowest takes about 65.
+    SCENARIO_TIMEOUT = 240.0
 
     def __init__(self) -> None:
         self.failures: list[str] = []
@@ -31,13 +39,26 @@ class Report:
         if not condition:
             self.failures.append(what)
 
-    def run(self, name: str, scenario: Callable[[], None]) -> None:
+    def run(self, name: str, scenario: Callable[[], None], timeout: float | None = None) -> None:
+        """Run one scenario; past ``timeout`` seconds it is interrupted and fails, naming itself."""
+        limit = self.SCENARIO_TIMEOUT if timeout is None else timeout
         print(f"\n== {name}", flush=True)
         started = time.monotonic()
+
+        def overran(signum: int, frame: Any) -> None:
+            raise ScenarioTimeout(f"scenario {name!r} did not finish within {limit:g} s")
+
+        previous = signal.signal(signal.SIGALRM, overran)
+        outer, _ = signal.setitimer(signal.ITIMER_REAL, limit)
         try:
             scenario()
         except Exception as error:  # one broken scenario must not hide the others' results
             self.check(False, f"{name} ran to the end", f"{type(error).__name__}: {error}")
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            if outer:  # a timer set around this one (pytest-timeout's) keeps running
+                signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 0.01))
         print(f"    ({time.monotonic() - started:.0f} s)", flush=True)
 
 

@@ -3,7 +3,9 @@
 Starts ``airflow api-server`` in a throw-away AIRFLOW_HOME (SQLite, SimpleAuthManager with every
 user an admin), chooses our connection type in the form, and compares what a user sees (labels,
 help texts, pre-filled values, the choices of each dropdown) with the connection module. No
-``null`` may be offered or shown. Needs the system's Chromium and chromedriver (Debian:
+``null`` may be offered or shown. A secret extra (the proxy URL) must be masked where the UI can
+mask one: Airflow 3.3 renders ``format: password`` as a masked input, 3.2's form has no masked
+input for extra fields and shows it in clear. Needs the system's Chromium and chromedriver (Debian:
 ``apt-get install chromium chromium-driver``) and ``selenium``; no browser is downloaded.
 
     .venv/bin/python scripts/check_connection_form.py [--screenshot PATH]
@@ -14,6 +16,7 @@ Exits 0 when the form is as expected, 1 with the list of differences otherwise.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -66,6 +69,21 @@ class FormView:
     standard: list[str] = field(default_factory=list)
     extras: dict[str, dict[str, Any]] = field(default_factory=dict)
     text: str = ""
+    #: The version the UI's server reports; empty when unknown.
+    airflow_version: str = ""
+
+
+def masks_secret_extras(airflow_version: str) -> bool:
+    """Return whether that Airflow's form masks an extra declared ``format: password`` (3.3 and later)."""
+    if not airflow_version:
+        return True
+    major, minor = (int(part) for part in airflow_version.split(".")[:2])
+    return (major, minor) >= (3, 3)
+
+
+def _server_version(url: str) -> str:
+    with urllib.request.urlopen(f"{url}/api/v2/version", timeout=10) as answer:
+        return str(json.load(answer)["version"])
 
 
 def _free_port() -> int:
@@ -241,8 +259,9 @@ def differences(view: FormView) -> list[str]:
             value = "" if extra.default is None else str(extra.default)
             if seen.get("value") != value:
                 problems.append(f"{name}: value {seen.get('value')!r}, expected {value!r}")
-            if seen.get("masked") != extra.secret:
-                problems.append(f"{name}: masked is {seen.get('masked')}, expected {extra.secret}")
+            masked = extra.secret and masks_secret_extras(view.airflow_version)
+            if seen.get("masked") != masked:
+                problems.append(f"{name}: masked is {seen.get('masked')}, expected {masked}")
     return problems
 
 
@@ -251,6 +270,7 @@ def check_at(url: str, screenshot: Path) -> FormView:
     driver = _start_browser()
     try:
         view = read_form(driver, url)
+        view.airflow_version = _server_version(url)
     finally:
         driver.save_screenshot(str(screenshot))
         driver.quit()

@@ -3,6 +3,10 @@
 ``dag.test()`` keeps a run alive while a Human-in-the-loop task waits for input; the answer comes
 the way a person's does: through the Required Actions endpoints of Airflow's REST API, here served
 in-process by the real API application on the same metadata database.
+
+Where Airflow's own behaviour differs, the tests say so: on 3.3 the waiting task is in
+``awaiting_input`` and the scheduler's sweep applies ``response_timeout``; on 3.2 the task defers
+to ``HITLTrigger``, which ``dag.test()`` runs in-line and which applies the timeout itself.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from airflow.utils.state import TaskInstanceState
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -28,6 +33,44 @@ DOCS = (ROOT / "docs" / "approvals.md").read_text()
 NOTIFIER_EXAMPLE = re.search(
     r"<!-- run by tests/test_example_approval.py -->\n```python\n(.*?)```", DOCS, re.S
 )
+
+
+# Airflow 3.3 parks a waiting task in ``awaiting_input``. Airflow 3.2 defers it to HITLTrigger, and
+# dag.test() runs that trigger in-line with the task instance ``queued`` (``deferred`` in a deployment).
+AWAITS_INPUT = hasattr(TaskInstanceState, "AWAITING_INPUT")
+WAITING_STATE = "awaiting_input" if AWAITS_INPUT else "queued"
+
+
+def _answer_the_triggers_hitl_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """
+    Let HITLTrigger read and write its request under Airflow 3.2's ``dag.test()``.
+
+    3.2's ``dag.test()`` runs the trigger in-line, behind an in-process task supervisor that has no
+    answer for the trigger's two requests (only the triggerer's supervisor does), so the trigger
+    gets None and fails with AttributeError. This answers them as the triggerer does, through the
+    same Execution API client. 3.3 needs no trigger for the wait, and nothing is changed there.
+    """
+    if AWAITS_INPUT:
+        return
+    from airflow.jobs.triggerer_job_runner import HITLDetailResponseResult
+    from airflow.sdk.execution_time.comms import GetHITLDetailResponse, UpdateHITLDetail
+    from airflow.sdk.execution_time.supervisor import InProcessTestSupervisor
+
+    handle = InProcessTestSupervisor._handle_request
+
+    def with_hitl_requests(self: Any, msg: Any, log: Any, req_id: int) -> None:
+        if isinstance(msg, GetHITLDetailResponse):
+            response = self.client.hitl.get_detail_response(ti_id=msg.ti_id)
+        elif isinstance(msg, UpdateHITLDetail):
+            response = self.client.hitl.update_response(
+                ti_id=msg.ti_id, chosen_options=msg.chosen_options, params_input=msg.params_input
+            )
+        else:
+            handle(self, msg, log, req_id)
+            return
+        self.send_msg(HITLDetailResponseResult.from_api_response(response=response), request_id=req_id)
+
+    monkeypatch.setattr(InProcessTestSupervisor, "_handle_request", with_hitl_requests)
 
 
 class Waiting(threading.Thread):
@@ -59,7 +102,7 @@ class Waiting(threading.Thread):
             waiting = [
                 detail
                 for detail in listing.json()["hitl_details"]
-                if detail["task_instance"]["state"] == "awaiting_input"
+                if detail["task_instance"]["state"] == WAITING_STATE
             ]
             if waiting:
                 self.request = waiting[0]
@@ -82,6 +125,8 @@ class Waiting(threading.Thread):
         self.response = answered.json()
 
     def _sweep_after_the_timeout(self) -> None:
+        if not AWAITS_INPUT:
+            return  # Airflow 3.2: HITLTrigger applies response_timeout itself, no sweep exists
         from airflow.jobs.job import Job
         from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
         from airflow.utils.session import create_session
@@ -105,8 +150,11 @@ def api_client(airflow_db: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def run_waiting(api_client: Any, run_dag: Callable[..., Any]) -> Callable[..., tuple[Any, Waiting]]:
+def run_waiting(
+    api_client: Any, run_dag: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., tuple[Any, Waiting]]:
     """Run a DAG with ``dag.test()`` while ``task_id`` gets ``answer`` (None: nobody answers in time)."""
+    _answer_the_triggers_hitl_requests(monkeypatch)
 
     def run(source: str, dag_id: str, task_id: str, answer: str | None, **seen: Any) -> tuple[Any, Waiting]:
         waiting = Waiting(api_client, dag_id, task_id, answer)
