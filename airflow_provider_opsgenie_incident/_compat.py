@@ -3,7 +3,7 @@
 Every other module of the package imports these from here, so a release that moves a name again
 is one edit, and ``tests/test_compat.py`` checks each of them:
 
-- :func:`default_deferrable`: ``airflow.sdk.conf``.
+- :func:`default_deferrable`, :func:`worker_heartbeat_interval`: ``airflow.sdk.conf``.
 - ``AirflowFailException``, ``AirflowSensorTimeout``, ``AirflowSkipException``, ``TaskDeferred``:
   ``airflow.sdk.exceptions`` (``airflow.exceptions`` keeps deprecated aliases of the same classes).
 - :func:`mask_secret`: ``airflow.sdk.log.mask_secret``, which also tells the supervisor.
@@ -37,6 +37,7 @@ __all__ = [
     "default_deferrable",
     "mask_secret",
     "redact_or_replace",
+    "worker_heartbeat_interval",
     "xcom_value",
 ]
 
@@ -52,6 +53,13 @@ def default_deferrable() -> bool:
     from airflow.sdk import conf
 
     return conf.getboolean("operators", "default_deferrable", fallback=False)
+
+
+def worker_heartbeat_interval() -> float:
+    """Return the worker's ``[workers] min_heartbeat_interval`` in seconds (Airflow's default: 5)."""
+    from airflow.sdk import conf
+
+    return conf.getfloat("workers", "min_heartbeat_interval", fallback=5.0)
 
 
 def mask_secret(secret: str) -> None:

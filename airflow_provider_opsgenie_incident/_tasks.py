@@ -27,23 +27,39 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_CONN_ID",
-    "MIN_DEFERRAL",
+    "RESUME_MARGIN",
     "IncidentTargetTask",
     "OpsgenieIncidentTask",
     "earliest_trigger_end",
+    "min_deferral",
     "request_result",
 ]
 
-#: Seconds a task of ours stays deferred at least. Airflow 3.2 and 3.3 can mark a task FAILED
-#: ("state mismatch") when its trigger fires within moments of the deferral: the executor's late
-#: success event for the process that deferred meets the task already resumed (apache/airflow#66374,
-#: #71580, #72716). A trigger whose condition holds sooner holds its event back until then.
-MIN_DEFERRAL = 5.0
+#: Seconds a deferred task of ours waits, beyond the worker's ``[workers] min_heartbeat_interval``,
+#: before its trigger may fire. See :func:`min_deferral`.
+RESUME_MARGIN = 5.0
+
+
+def min_deferral() -> float:
+    """
+    Return how long a task of ours deferred now stays deferred at least, in seconds.
+
+    Airflow 3.2 and 3.3 mark a task FAILED ("state mismatch") when it has already been queued again
+    by the time the scheduler reads the executor's "success" for the process that deferred it
+    (apache/airflow#66374, #71580, #72716). That report can come late: the worker's supervisor
+    notices the deferring process's exit up to ``[workers] min_heartbeat_interval`` late (it sleeps
+    that long once the task's sockets have closed), and the executor and the scheduler's loop add
+    their own delay. So a trigger holds a result found sooner until this much time has passed:
+    the heartbeat interval plus :data:`RESUME_MARGIN` (10 s with Airflow's defaults).
+    """
+    from airflow_provider_opsgenie_incident._compat import worker_heartbeat_interval
+
+    return worker_heartbeat_interval() + RESUME_MARGIN
 
 
 def earliest_trigger_end() -> float:
     """Return the ``not_before`` of a trigger deferred now, in seconds since the epoch."""
-    return time.time() + MIN_DEFERRAL
+    return time.time() + min_deferral()
 
 
 def request_result(request_id: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
 import uuid
 
 from e2e.deployment import ROOT, Deployment, free_port, http, stop_leftovers, wait_for
-from e2e.scenarios import Report, Scenarios
+from e2e.scenarios import Report, Scenarios, executor_report_lags
 
 BASE = ROOT / ".e2e"
 DAG_SOURCES = sorted((ROOT / "example_dags").glob("example_*.py")) + sorted(
@@ -173,6 +174,37 @@ def key_nowhere(d: Deployment, report: Report) -> None:
     )
 
 
+def deferrals_reported_in_time(d: Deployment, report: Report) -> None:
+    """Every deferral of both legs reached the scheduler before its task could resume: no race."""
+    floor = float(
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from airflow_provider_opsgenie_incident._tasks import min_deferral as m; print(m())",
+            ],
+            env=d.env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout.split()[-1]
+    )
+    scheduler_logs = sorted(d.logs.glob("scheduler*.log"))
+    lags = executor_report_lags(d.home / "logs", scheduler_logs)
+    seconds = [lag for _, lag in lags] or [0.0]
+    mismatches = sum(
+        path.read_text(errors="replace").count("but the task instance's state") for path in scheduler_logs
+    )
+    report.check(
+        bool(lags) and max(seconds) < floor and mismatches == 0,
+        "every deferral's executor report reached the scheduler before the task could resume",
+        f"{len(lags)} deferrals, report read {statistics.median(seconds):.2f} s (median) and "
+        f"{max(seconds):.2f} s (most) after the deferral, minimum deferral {floor:.0f} s; "
+        f"'state mismatch' {mismatches}; slowest: {lags[-3:]}",
+    )
+
+
 def stop_on_sigterm(d: Deployment) -> None:
     """On SIGTERM (a CI timeout, ``kill``), stop every process of the deployment, then exit 143."""
 
@@ -216,6 +248,7 @@ def main() -> int:
         d.stop_all()
         phase("every process stopped", started)
     key_nowhere(d, report)
+    deferrals_reported_in_time(d, report)
     elapsed = time.monotonic() - started
     if report.failures:
         print(f"\nmake e2e: {len(report.failures)} check(s) failed in {elapsed:.0f} s:", flush=True)

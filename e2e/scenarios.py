@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import time
@@ -13,6 +14,7 @@ from e2e.deployment import wait_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from e2e.deployment import Deployment
 
@@ -382,6 +384,39 @@ class Scenarios:
         wrong = self.d.rest("POST", "/connections/test", {**body, "password": "wrong-key"})
         self.check(wrong["status"] is False, "connection test with a wrong key fails", wrong["message"])
         self.check(self.d.api_key not in str(wrong) + str(right), "neither answer shows the key")
+
+
+# The scheduler's line for the executor's report of a process that deferred its task.
+_DEFERRED_REPORT = re.compile(
+    r"^(\S+) .*TaskInstance Finished: .*?task_id=([^,]+), .*?ti_id=([0-9a-f-]+), .*state=deferred,"
+)
+
+
+def executor_report_lags(task_logs: Path, scheduler_logs: list[Path]) -> list[tuple[str, float]]:
+    """
+    Return, for each deferral, how long after it the scheduler read the executor's report of it.
+
+    A deferral is a task log's "Pausing task as DEFERRED"; its report is the scheduler's "TaskInstance
+    Finished ... state=deferred" line for the same task instance. A trigger that fired before that
+    report was read could get its task marked failed (Airflow's "state mismatch"), so every lag must
+    stay below the provider's minimum deferral.
+    """
+    deferrals: dict[str, list[str]] = {}
+    for path in task_logs.rglob("attempt=*.log"):
+        for line in path.read_text(errors="replace").splitlines():
+            if "Pausing task as DEFERRED" in line:
+                record = json.loads(line)
+                deferrals.setdefault(record["ti_id"], []).append(record["timestamp"])
+    lags = []
+    for path in scheduler_logs:
+        for line in path.read_text(errors="replace").splitlines():
+            found = _DEFERRED_REPORT.match(line)
+            if found and found[3] in deferrals:
+                stamp, task_id, ti_id = found.groups()
+                before = [d for d in deferrals[ti_id] if _seconds_between(d, stamp) >= 0]
+                if before:
+                    lags.append((task_id, round(_seconds_between(max(before), stamp), 2)))
+    return sorted(lags, key=lambda lag: lag[1])
 
 
 def _seconds_between(first: str, last: str) -> float:

@@ -43,6 +43,20 @@ def test_default_deferrable_reads_the_deployment_setting(setting: str) -> None:
     assert run_python(code, AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE=setting) == setting
 
 
+@pytest.mark.parametrize(("setting", "expected"), [(None, "5.0 10.0"), ("12", "12.0 17.0")])
+def test_the_deferral_floor_follows_the_workers_heartbeat_interval(
+    setting: str | None, expected: str
+) -> None:
+    # The supervisor can notice a deferring process's exit up to this interval late.
+    code = """
+    from airflow_provider_opsgenie_incident._compat import worker_heartbeat_interval
+    from airflow_provider_opsgenie_incident._tasks import min_deferral
+    print(worker_heartbeat_interval(), min_deferral())
+    """
+    env = {} if setting is None else {"AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": setting}
+    assert run_python(code, **env) == expected
+
+
 @pytest.mark.parametrize(
     "name", ["AirflowFailException", "AirflowSensorTimeout", "AirflowSkipException", "TaskDeferred"]
 )

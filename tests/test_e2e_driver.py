@@ -1,5 +1,7 @@
 """The ``make e2e`` driver cleans up after itself: on SIGTERM, after a SIGKILL, and past a scenario's limit.
 
+It also reads, from Airflow's own log lines, how late the executor's report of each deferral came.
+
 Real process groups are started the way the driver starts Airflow's (``Deployment.start``): a
 leader that forks a child into its group, as the scheduler forks task runners.
 """
@@ -19,7 +21,7 @@ import psutil
 import pytest
 
 from e2e.deployment import Deployment, pid_file, stop_leftovers
-from e2e.scenarios import Report
+from e2e.scenarios import Report, executor_report_lags
 
 ROOT = Path(__file__).resolve().parent.parent
 # A leader that forks a child into its own process group, then both wait to be stopped.
@@ -154,3 +156,38 @@ def test_a_scenario_past_its_limit_fails_naming_itself(capsys: pytest.CaptureFix
     # Whatever timer was set around the scenarios (pytest-timeout's, here) is back and still running.
     assert signal.getsignal(signal.SIGALRM) is handler
     assert bool(signal.getitimer(signal.ITIMER_REAL)[0]) is bool(outer)
+
+
+# One deferral as Airflow 3.3 logs it: the task's JSON line, then the scheduler's line for the
+# executor's report of the process that deferred (shortened; the fields the driver reads are intact).
+TASK_LINE = (
+    '{"timestamp":"2026-12-02T13:27:32.486559Z","level":"info","event":"Pausing task as DEFERRED. ",'
+    '"dag_id":"example","task_id":"wait_until_resolved","run_id":"manual_1","map_index":-1,'
+    '"ti_id":"01a236f0-4b7c-77ab-8074-9ebd6579cca2","try_number":1,"logger":"task"}'
+)
+SCHEDULER_LINE = (
+    "{stamp} [info     ] TaskInstance Finished: dag_id=example, task_id=wait_until_resolved, "
+    "run_id=manual_1, map_index=-1, ti_id=01a236f0-4b7c-77ab-8074-9ebd6579cca2, "
+    "run_start_date=2026-12-02 13:27:31.699590+00:00, run_end_date=None, run_duration=None, "
+    "state={state}, executor=LocalExecutor(parallelism=24), executor_state=success, try_number=1"
+)
+
+
+def test_each_deferral_is_paired_with_the_executor_report_of_its_process(tmp_path: Path) -> None:
+    task_log = tmp_path / "logs" / "dag_id=example" / "run_id=manual_1" / "task_id=wait_until_resolved"
+    task_log.mkdir(parents=True)
+    (task_log / "attempt=1.log").write_text(f'{{"timestamp":"x","event":"start"}}\n{TASK_LINE}\n')
+    scheduler = tmp_path / "scheduler.log"
+    scheduler.write_text(
+        "\n".join(
+            [
+                SCHEDULER_LINE.format(stamp="2026-12-02T13:27:31.000000Z", state="queued"),  # not a report
+                SCHEDULER_LINE.format(stamp="2026-12-02T13:27:37.665047Z", state="deferred"),
+                SCHEDULER_LINE.format(
+                    stamp="2026-12-02T13:27:52.000000Z", state="success"
+                ),  # the resumed run
+            ]
+        )
+    )
+
+    assert executor_report_lags(tmp_path / "logs", [scheduler]) == [("wait_until_resolved", 5.18)]

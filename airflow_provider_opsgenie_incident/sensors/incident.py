@@ -2,12 +2,12 @@
 
 Both work in ``poke`` and ``reschedule`` mode in the worker, or with ``deferrable=True`` in the
 triggerer (they poke once in the worker first, so a condition that already holds costs no deferral;
-once deferred, a task stays deferred at least ``MIN_DEFERRAL`` seconds, which keeps it clear of
-Airflow 3.2-3.3's scheduler/triggerer race). ``timeout`` and ``soft_fail`` behave the same in every
-mode: running out of time raises ``AirflowSensorTimeout``, or skips the task with ``soft_fail``; so
-does an incident reaching one of ``failure_statuses`` (``AirflowFailException``: no retry). A
-request processed with success false fails the task with ``RequestFailedError`` and the server's
-status text.
+once deferred, a task stays deferred at least ``_tasks.min_deferral()`` seconds, 10 s by default,
+which keeps it clear of Airflow 3.2-3.3's scheduler/triggerer race). ``timeout`` and ``soft_fail``
+behave the same in every mode: running out of time raises ``AirflowSensorTimeout``, or skips the
+task with ``soft_fail``; so does an incident reaching one of ``failure_statuses``
+(``AirflowFailException``: no retry). A request processed with success false fails the task with
+``RequestFailedError`` and the server's status text.
 """
 
 from __future__ import annotations

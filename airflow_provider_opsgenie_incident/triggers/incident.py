@@ -155,8 +155,13 @@ class _OpsgenieIncidentPollTrigger(BaseTrigger):
         except OpsgenieIncidentError as error:
             self.log.info("Waiting for %s failed: %s", self._subject(), error)
             event = {"status": "error", **self._subject(), "error": error.to_dict()}
-        if self.not_before is not None:
-            await asyncio.sleep(max(self.not_before - time.time(), 0.0))
+        held = 0.0 if self.not_before is None else self.not_before - time.time()
+        if held > 0:
+            # Resuming sooner could meet the executor's late report of the deferral: see _tasks.min_deferral.
+            self.log.info(
+                "Done; holding the event %.1f s, until the task has been deferred long enough", held
+            )
+            await asyncio.sleep(held)
         yield TriggerEvent(event)  # type: ignore[no-untyped-call]
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from airflow_provider_opsgenie_incident._compat import TaskDeferred
-from airflow_provider_opsgenie_incident._tasks import MIN_DEFERRAL
+from airflow_provider_opsgenie_incident._tasks import min_deferral
 from airflow_provider_opsgenie_incident.client.errors import RequestFailedError, WaitTimeoutError
 from airflow_provider_opsgenie_incident.operators.incident import (
     OpsgenieCloseIncidentOperator,
@@ -33,7 +33,7 @@ def _import(path: str) -> type[Any]:
 
 @pytest.mark.asyncio
 async def test_a_request_still_pending_after_defer_after_is_waited_for_in_the_trigger(
-    opsgenie_incident_connection: OpsgenieEmulator,
+    opsgenie_incident_connection: OpsgenieEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     emulator = opsgenie_incident_connection
     emulator.processing_delay = 1.5
@@ -55,7 +55,7 @@ async def test_a_request_still_pending_after_defer_after_is_waited_for_in_the_tr
     # The deferral timeout is a backstop behind the trigger's own deadline.
     assert deferred.value.timeout.total_seconds() == pytest.approx(90, abs=2)
     assert trigger.deadline == pytest.approx(started + 30, abs=1)
-    assert trigger.not_before == pytest.approx(deferred_at + MIN_DEFERRAL, abs=1)
+    assert trigger.not_before == pytest.approx(deferred_at + min_deferral(), abs=1)
 
     classpath, kwargs = trigger.serialize()
     assert json.loads(json.dumps(kwargs)) == kwargs  # JSON primitives only; no key
@@ -65,6 +65,7 @@ async def test_a_request_still_pending_after_defer_after_is_waited_for_in_the_tr
 
     events = [event async for event in rebuilt.run()]
     assert time.time() >= kwargs["not_before"]  # processed after 1.5 s, held back until the minimum
+    assert "Done; holding the event" in capsys.readouterr().out  # the trigger says why it waits
     assert len(events) == 1
     assert events[0].payload["status"] == "success"
     created = emulator.incident(events[0].payload["data"]["incidentId"])
@@ -83,7 +84,7 @@ async def test_a_trigger_rebuilt_after_its_not_before_yields_at_once(
     started = time.monotonic()
     events = [event async for event in trigger.run()]
 
-    assert time.monotonic() - started < MIN_DEFERRAL / 2
+    assert time.monotonic() - started < min_deferral() / 2
     assert [event.payload["status"] for event in events] == ["success"]
 
 
@@ -147,7 +148,7 @@ def test_a_slow_request_defers_and_resumes_no_sooner_than_the_minimum(
     assert [r["what"] for r in records] == ["deferred", "resumed"]
     deferred, resumed = records
     # Processed 1.5 s after it was accepted, yet the task resumed only once the minimum had passed.
-    assert deferred["kwargs"]["not_before"] == pytest.approx(deferred["at"] + MIN_DEFERRAL, abs=1)
+    assert deferred["kwargs"]["not_before"] == pytest.approx(deferred["at"] + min_deferral(), abs=1)
     assert resumed["at"] >= deferred["kwargs"]["not_before"]
     # Resumed in a worker, the task returns what a wait in the worker returns, link included.
     created = result.xcom("create")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from airflow_provider_opsgenie_incident._compat import TaskDeferred
-from airflow_provider_opsgenie_incident._tasks import MIN_DEFERRAL
+from airflow_provider_opsgenie_incident._tasks import min_deferral
 from airflow_provider_opsgenie_incident.client.errors import InvalidRequestError
 from airflow_provider_opsgenie_incident.sensors.incident import (
     OpsgenieIncidentRequestSensor,
@@ -223,7 +223,7 @@ def test_deferrable_status_sensor_pokes_once_then_defers(
     classpath, kwargs = trigger.serialize()
     assert kwargs["statuses"] == ["resolved", "closed"]
     assert kwargs["poll_interval"] == 30
-    assert kwargs["not_before"] == pytest.approx(time.time() + MIN_DEFERRAL, abs=2)
+    assert kwargs["not_before"] == pytest.approx(time.time() + min_deferral(), abs=2)
     assert OpsgenieIncidentStatusTrigger(**kwargs).serialize() == (classpath, kwargs)
 
 
