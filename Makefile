@@ -1,5 +1,5 @@
 # Two commands for a newcomer: `make demo` and `make test`. Both create .venv on first use.
-# `make e2e` runs a real multi-process Airflow on loopback (about 4.5 min). `make matrix` runs the
+# `make e2e` runs a real multi-process Airflow on loopback (about 5.5 min). `make matrix` runs the
 # suite on Airflow 3.2.2 / Python 3.12 (about 15 min), 3.3.2 / 3.11 (5 min) and 3.3.2 / 3.13 (6 min):
 # every leg passes, and CI runs it.
 PYTHON ?= python3

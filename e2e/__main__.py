@@ -151,7 +151,8 @@ def celery_leg(d: Deployment, report: Report, started: float) -> None:
     scenarios = Scenarios(d, report, "celery")
     report.run("celery: deferral with a triggerer restart", scenarios.deferral_with_triggerer_restart)
     report.run("celery: storm of 12 failures", scenarios.storm)
-    report.run("celery: 20 deferrable writes processed after 0.2 s", scenarios.quick_writes)
+    report.run("celery: 20 deferrable writes processed after 0.2 s", lambda: scenarios.writes(0.2))
+    report.run("celery: 20 deferrable writes processed after 3 s", lambda: scenarios.writes(3))
     ran = {
         w: (d.logs / f"{w}.log").read_text(errors="replace").count("e2e_") for w in ("worker-1", "worker-2")
     }
@@ -238,7 +239,8 @@ def main() -> int:
         report.run("DAG-level callback and Deadline Alert", local.dag_callback_and_deadline)
         report.run("deferral with a triggerer restart", local.deferral_with_triggerer_restart)
         report.run("storm of 12 failures", local.storm)
-        report.run("20 deferrable writes processed after 0.2 s", local.quick_writes)
+        report.run("20 deferrable writes processed after 0.2 s", lambda: local.writes(0.2))
+        report.run("20 deferrable writes processed after 3 s", lambda: local.writes(3))
         report.run("extra link and connection test", local.extra_link_and_connection_test)
         phase("LocalExecutor leg done", started)
         celery_leg(d, report, started)

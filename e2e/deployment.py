@@ -188,6 +188,9 @@ class Deployment:
             "SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
             "DAG_PROCESSOR__REFRESH_INTERVAL": "10",
             "TRIGGERER__JOB_HEARTBEAT_SEC": "2",
+            # One api-server worker on SQLite and 2 cores serves every task at once: Airflow's advice for
+            # a loaded api-server is a longer timeout than its 5 s (one run lost 3 tasks to a ReadTimeout).
+            "WORKERS__EXECUTION_API_TIMEOUT": "30",
             "LOGGING__LOGGING_LEVEL": "INFO",
         }
         env.update({f"AIRFLOW__{key}" if key != "HOME" else "AIRFLOW_HOME": v for key, v in settings.items()})
