@@ -10,7 +10,8 @@ between polls, and yield exactly one event::
 Retries (429, 5xx, network errors) and error types are the async client's, the same as the sync
 client's. A ``deadline`` (seconds since the epoch, so that it survives a triggerer restart) ends
 the wait with :class:`WaitTimeoutError`; a ``not_before`` (also seconds since the epoch) holds the
-event back until then, so that a task never resumes within moments of deferring (see the operators).
+event back until then, so that a task never resumes within moments of deferring
+(see ``_tasks.min_deferral``).
 
 Every trigger of one connection in one triggerer borrows the same async client: building one for
 https costs about 24 ms of CPU and 0.8 MB (mostly its TLS context and CA bundle), so a client per
