@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from e2e.deployment import Deployment
 
 FINISHED = {"success", "failed"}
+# What a task's log says when it defers, and each time a worker starts it (again when it resumes).
+_DEFERRED = "Pausing task as DEFERRED"
+_STARTED = "Worker startup parse complete"
 _TRIGGER_STAMP = r'"timestamp":"([^"]+)","level":"\w+","event":"(?:trigger .* starting|Trigger fired event)'
 
 
@@ -129,10 +132,10 @@ class Scenarios:
         flat = sorted(s for found in stamps for s in found)
         waited = _seconds_between(flat[0], flat[-1]) if len(flat) >= 2 else 0.0
         return {
-            "deferred_in_worker": "Pausing task as DEFERRED" in task_log,
+            "deferred_in_worker": _DEFERRED in task_log,
             "triggerer_jobs": [p.name.rsplit(".", 2)[-2] for p in trigger_logs],
             "fired": any("Trigger fired event" in p.read_text(errors="replace") for p in trigger_logs),
-            "resumed_in_worker": task_log.count("Worker startup parse complete") >= 2,
+            "resumed_in_worker": task_log.count(_STARTED) >= 2,
             "waited_in_triggerer_s": round(waited, 1),
         }
 
@@ -361,8 +364,8 @@ class Scenarios:
         counts = {s: states.count(s) for s in set(states)}
         folder = self.d.home / "logs" / f"dag_id={dag}" / f"run_id={run_id}"
         logs = [path.read_text(errors="replace") for path in folder.rglob("attempt=*.log")]
-        deferred = sum(log.count("Pausing task as DEFERRED") for log in logs)
-        resumed = sum(log.count("Worker startup parse complete") >= 2 for log in logs)
+        deferred = sum(log.count(_DEFERRED) for log in logs)
+        resumed = sum(log.count(_STARTED) >= 2 for log in logs)
         expected = 0 if delay < 2 else 20
         self.check(
             state == "success" and counts == {"success": 20} and deferred == resumed == expected,
@@ -412,7 +415,7 @@ def executor_report_lags(task_logs: Path, scheduler_logs: list[Path]) -> list[tu
     deferrals: dict[str, list[str]] = {}
     for path in task_logs.rglob("attempt=*.log"):
         for line in path.read_text(errors="replace").splitlines():
-            if "Pausing task as DEFERRED" in line:
+            if _DEFERRED in line:
                 record = json.loads(line)
                 deferrals.setdefault(record["ti_id"], []).append(record["timestamp"])
     lags = []
