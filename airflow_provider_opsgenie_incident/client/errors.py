@@ -8,7 +8,7 @@ Every error raised by the client, sync or async, is one of these::
     ├── RateLimitedError                  429 after the retry budget (retry_after)
     ├── InvalidRequestError, ValueError   our validation (field, limit, size) or the server's 400 / 422
     ├── ServerError                       5xx after the retry budget, or an unreadable 2xx body
-    ├── TransportError                    connection failure or timeout after retries (request_sent)
+    ├── TransportError                    no usable answer after retries (request_sent, cause, url)
     ├── RequestFailedError                an asynchronous request processed with success false
     └── WaitTimeoutError, TimeoutError    the wait for a request or a state ran out of time
 
@@ -133,9 +133,11 @@ class ServerError(OpsgenieIncidentError):
 
 class TransportError(OpsgenieIncidentError):
     """
-    No answer came: the connection failed or timed out, after retries.
+    No usable answer came: the connection failed, timed out or broke a limit, after retries.
 
     :param request_sent: False when the request provably never reached the server.
+    :param cause: why, one of :data:`~.limits.TransportCause` (``deadline``, ``body_too_large``...).
+    :param url: the URL of the exchange (never holds the key, which travels only in a header).
     """
 
     def __init__(
@@ -145,9 +147,13 @@ class TransportError(OpsgenieIncidentError):
         status: int | None = None,
         request_id: str | None = None,
         request_sent: bool = True,
+        cause: str | None = None,
+        url: str | None = None,
     ) -> None:
         super().__init__(message, status=status, request_id=request_id)
         self.request_sent = request_sent
+        self.cause = cause
+        self.url = url
 
 
 class RequestFailedError(OpsgenieIncidentError):

@@ -75,7 +75,9 @@ class ClientSettings:
     :param api_key: the GenieKey of an API integration; never shown in ``repr``.
     :param base_url: the API base URL (see :func:`resolve_base_url`).
     :param connect_timeout: seconds to establish a connection.
-    :param read_timeout: seconds to wait for each response.
+    :param read_timeout: seconds of silence allowed while waiting for or reading a response.
+    :param attempt_timeout: seconds one attempt may take in all (connect, send, headers, body),
+        however the bytes trickle in; by default ``connect_timeout + read_timeout``.
     :param retry: the retry budget.
     :param proxy: a proxy URL; when None, the environment's proxy for the base URL, read once. Never
         shown in ``repr``, as it may hold credentials.
@@ -87,6 +89,7 @@ class ClientSettings:
     connect_timeout: float = default("connect_timeout")
     read_timeout: float = default("read_timeout")
     retry: RetrySettings = field(default_factory=RetrySettings)
+    attempt_timeout: float | None = None
     proxy: str | None = field(default=None, repr=False)
     web_url: str | None = None
 
@@ -103,6 +106,16 @@ class ClientSettings:
             )
         if self.connect_timeout <= 0 or self.read_timeout <= 0:
             raise InvalidRequestError("timeouts must be positive", field="timeout")
+        if self.attempt_timeout is None:
+            object.__setattr__(self, "attempt_timeout", self.connect_timeout + self.read_timeout)
+        elif self.attempt_timeout <= 0:
+            raise InvalidRequestError("attempt_timeout must be positive", field="attempt_timeout")
+
+    @property
+    def attempt_deadline(self) -> float:
+        """Return the total seconds one attempt may take (:attr:`attempt_timeout`, always set)."""
+        assert self.attempt_timeout is not None
+        return self.attempt_timeout
 
     def resolved_proxy(self) -> str | None:
         """Return the proxy to use, looking at the environment once rather than on every call."""
