@@ -314,7 +314,8 @@ class AsyncExchange:
                     error.error if isinstance(error, _NotRepeated) else error, self._timeout
                 )
                 raise TransportError(
-                    f"{label} failed ({cause}): {detail}",
+                    # aiohttp's parser errors go on to show the bytes that broke it: one line suffices.
+                    f"{label} failed ({cause}): {detail.partition(chr(10))[0].rstrip(': ')}",
                     request_sent=attempt.sent if sent is None else sent,
                     cause=cause,
                     url=url,
