@@ -2,10 +2,10 @@
 
 Not a part of ``run.py``: the figures behind the choice of the async transport. The emulator runs
 in a child process; ``ROUNDS`` interleaved rounds of ``CALLS`` sequential GETs through
-``httpx.AsyncClient`` (with our headers), ``httpcore.AsyncConnectionPool`` directly,
-``AsyncHttp11Pool`` (our transport alone) and ``AsyncOpsgenieIncidentClient.send`` (a trigger's
-poll: transport, retry policy, response parsing); each reads the JSON body. Figures: CPU per call
-and the median of the per-round ratios to httpx.
+``httpx.AsyncClient`` and ``aiohttp.ClientSession`` used bare (with our headers),
+``AsyncExchange`` (our bounded exchange on aiohttp alone) and ``AsyncOpsgenieIncidentClient.send``
+(a trigger's poll: exchange, retry policy, response parsing); each reads the JSON body. Figures:
+CPU per call and the median of the per-round ratios to httpx.
 
     .venv/bin/python -m benchmarks.transport_layers
 """
@@ -28,7 +28,7 @@ CALLS = int(os.environ.get("BENCH_POLL_CALLS", "300"))
 
 
 async def _layers(url: str, incident_id: str) -> dict[str, list[float]]:
-    import httpcore
+    import aiohttp
     import httpx
 
     from airflow_provider_opsgenie_incident.client import ClientSettings
@@ -37,32 +37,30 @@ async def _layers(url: str, incident_id: str) -> dict[str, list[float]]:
 
     headers = auth_headers(EMULATOR_KEY)
     path = f"/v1/incidents/{incident_id}"
-    core_headers = [(b"Host", url.split("//", 1)[1].encode())] + [
-        (name.encode(), value.encode()) for name, value in headers.items()
-    ]
     poll = prepare("get_incident", {"identifier": incident_id})
     async with (
         httpx.AsyncClient(base_url=url, headers=headers) as bare,
-        httpcore.AsyncConnectionPool() as core,
+        aiohttp.ClientSession(url, headers=headers) as session,
         AsyncOpsgenieIncidentClient(ClientSettings(api_key=EMULATOR_KEY, base_url=url)) as ours,
     ):
 
         async def via_httpx() -> object:
             return (await bare.get(path)).json()
 
-        async def via_httpcore() -> object:
-            return json.loads((await core.request("GET", url + path, headers=core_headers)).content)
+        async def via_aiohttp() -> object:
+            async with session.get(path) as response:
+                return json.loads(await response.read())
 
-        async def via_transport() -> object:
-            return json.loads((await ours._http.request("GET", path))[2])
+        async def via_exchange() -> object:
+            return json.loads((await ours._exchange.request("GET", path))[2])
 
         async def via_client() -> object:
             return await ours.send(poll)
 
         layers: dict[str, Callable[[], Awaitable[object]]] = {
             "httpx.AsyncClient.get": via_httpx,
-            "httpcore.AsyncConnectionPool": via_httpcore,
-            "AsyncHttp11Pool (transport)": via_transport,
+            "aiohttp.ClientSession.get": via_aiohttp,
+            "AsyncExchange (on aiohttp)": via_exchange,
             "client.send (a poll)": via_client,
         }
         costs: dict[str, list[float]] = {name: [] for name in layers}
