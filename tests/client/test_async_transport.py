@@ -479,3 +479,18 @@ async def test_a_write_with_a_note_is_not_sent_again_by_the_transport(settings, 
     assert answer["verified"] is True
     assert [r.fault for r in emu.requests if r.method == "DELETE"] == ["lost_response"]
     assert [note["note"] for note in emu.notes(incident_id)].count("tag a dropped") == 1
+
+
+@pytest.mark.asyncio
+async def test_a_create_reset_on_a_kept_alive_connection_is_searched_for_then_sent_once_more(settings, emu):
+    async with AsyncOpsgenieIncidentClient(settings) as client:
+        await client.list_incidents(**LIST)
+        emu.add_fault(Fault("reset", method="POST"))
+        accepted = await client.create_incident(message="once", tags=["t"])
+        assert _pool(client).connections_opened == 2
+    assert "requestId" in accepted
+    creates = [r for r in emu.requests if r.method == "POST"]
+    assert [r.fault for r in creates] == ["reset", None]
+    assert len(emu.requests) > len(creates) + 1  # the searches made between the two creates
+    emu.wait_until_processed()
+    assert len(emu.incidents()) == 1
