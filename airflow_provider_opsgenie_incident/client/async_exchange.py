@@ -15,8 +15,9 @@ DAG file is parsed). It keeps what the async client promises:
   then the whole section against :data:`~.limits.MAX_HEADER_BYTES`), and the body counted on the
   decoded bytes as they are read;
 - every failure as a :class:`~.errors.TransportError` naming its cause and URL, and saying whether
-  the request may have reached the server: a trace marks the moment its head is written, so a
-  failure before then (connect, proxy, TLS, a deadline while connecting) is never sent.
+  the request may have reached the server: a trace marks it sent as aiohttp starts writing its
+  head (``on_request_headers_sent`` fires just before), so a failure before then (connect, proxy,
+  TLS, a deadline while connecting) is never sent, and any later one may have been.
 
 aiohttp repeats a request once by itself when a connection breaks under a GET, HEAD, PUT or DELETE
 (RFC 9112, 9.3.1). A request that is not safe to repeat (a PUT or DELETE carrying a note) is sent
@@ -165,7 +166,8 @@ def _classify(
     if isinstance(error, TimeoutError):
         return "deadline", None, f"no complete answer within the attempt's {timeout.total:g} s"
     if isinstance(error, aiohttp.ClientResponseError):
-        # The head could not be parsed: aiohttp raises over the parser's error.
+        # The head could not be parsed: aiohttp raises over the parser's error, which for too many
+        # fields is a plain BadHttpMessage told apart only by its text.
         for inner in _chain(error):
             if isinstance(inner, http_exceptions.LineTooLong) or (
                 isinstance(inner, http_exceptions.BadHttpMessage) and "Too many headers" in inner.message
@@ -173,6 +175,8 @@ def _classify(
                 return "headers_too_large", None, inner.message
         return "malformed", None, error.message
     if isinstance(error, aiohttp.ClientPayloadError):
+        # The same parser errors say "too short" when the connection closed mid-body (aiohttp then
+        # reports the payload "not completed") and "malformed" when the bytes broke the framing.
         if "not completed" in str(error):
             return "reset", None, "the connection closed before the body was complete"
         return "malformed", None, str(error)
