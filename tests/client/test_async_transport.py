@@ -494,3 +494,31 @@ async def test_a_create_reset_on_a_kept_alive_connection_is_searched_for_then_se
     assert len(emu.requests) > len(creates) + 1  # the searches made between the two creates
     emu.wait_until_processed()
     assert len(emu.incidents()) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_deadline_that_passes_while_connecting_is_never_sent(make_settings):
+    with _unaccepting_port() as port:
+        settings = make_settings(
+            base_url=f"http://127.0.0.1:{port}", connect_timeout=5, attempt_timeout=0.3, retry=ONE_TRY
+        )
+        async with AsyncOpsgenieIncidentClient(settings) as client:
+            started = time.monotonic()
+            with pytest.raises(TransportError) as caught:
+                await client.create_incident(message="m")
+            elapsed = time.monotonic() - started
+    assert (caught.value.cause, caught.value.request_sent) == ("deadline", False)
+    assert 0.3 <= elapsed < 1.3
+
+
+@pytest.mark.asyncio
+async def test_an_exchange_waiting_its_turn_has_not_started_its_deadline(make_settings, emu):
+    emu.add_fault(Fault("delay", seconds=0.3, times=None))
+    settings = make_settings(attempt_timeout=0.6, retry=ONE_TRY)
+    async with AsyncOpsgenieIncidentClient(settings, max_connections=1) as client:
+        started = time.monotonic()
+        results = await asyncio.gather(*(client.list_incidents(**LIST) for _ in range(3)))
+        elapsed = time.monotonic() - started
+        assert _pool(client).connections_opened == 1
+    assert all(result["data"] == [] for result in results)
+    assert elapsed >= 0.9
