@@ -169,9 +169,9 @@ class ChildAirflow:
         """Start ``python *args`` in this home; stdout and stderr together, as text."""
         import subprocess
 
+        popen.setdefault("env", self.env)
         return subprocess.Popen(
             [sys.executable, *map(str, args)],
-            env=self.env,
             cwd=self.home,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
