@@ -41,6 +41,7 @@ h2 { font-size: 1.1rem; margin-top: 1.75rem; border-bottom: 1px solid #dfe1e6; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #ebecf0; vertical-align: top; }
 th { color: #5e6c84; font-weight: 600; }
+td:first-child { white-space: nowrap; }
 .status { padding: .1rem .5rem; border-radius: .75rem; font-size: .85rem; font-weight: 600; }
 .status-open { background: #ffebe6; color: #bf2600; }
 .status-resolved { background: #e3fcef; color: #006644; }
