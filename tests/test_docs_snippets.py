@@ -14,7 +14,9 @@ own, as a reader's shell would after the README's set-up:
   suite, and the package is installed already.
 
 A block that needs a real Opsgenie account says so on the line above it ("Needs a real Opsgenie
-account.") and is skipped for that reason only. Every Python block also passes ruff's
+account.") and is skipped for that reason only. On Airflow 3.2, whose ``dag.test()`` cannot run a
+waiting Human-in-the-loop task in line (docs/approvals.md, "Testing it"), the blocks that wait for
+a person are expected to fail, as those docs say. Every Python block also passes ruff's
 undefined-name check (F821).
 """
 
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from airflow.utils.state import TaskInstanceState
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,6 +54,9 @@ FAILURE_SIGNS = (
     "Could not authenticate",
 )
 BIN = Path(sys.executable).parent
+# Airflow 3.3 parks a task waiting for a person in ``awaiting_input``; 3.2 defers it to a trigger that
+# its dag.test() cannot run in line (docs/approvals.md#testing-it).
+HITL_IN_DAG_TEST = hasattr(TaskInstanceState, "AWAITING_INPUT")
 pytestmark = pytest.mark.timeout(420)
 
 
@@ -104,6 +110,7 @@ def _blocks() -> list[Block]:
 
 BLOCKS = _blocks()
 RUN = [block for block in BLOCKS if not block.needs_account and block.kind != "setup"]
+RUNNABLE_HERE = [block for block in RUN if HITL_IN_DAG_TEST or "operators.hitl" not in block.code]
 PYTHON = [block for block in BLOCKS if block.lang == "python"]
 
 ANSWERER = """
@@ -219,8 +226,8 @@ sys.exit(process.wait(timeout=10))
 def outcomes(child_airflow: Callable[[Any], Any]) -> dict[str, Outcome]:
     """Run every block, four at a time; a block quoted in two places runs once."""
     with ThreadPoolExecutor(max_workers=4) as pool:
-        by_code = {block.code: pool.submit(_run, block, child_airflow) for block in reversed(RUN)}
-        return {block.id: by_code[block.code].result() for block in RUN}
+        by_code = {block.code: pool.submit(_run, block, child_airflow) for block in reversed(RUNNABLE_HERE)}
+        return {block.id: by_code[block.code].result() for block in RUNNABLE_HERE}
 
 
 def test_the_docs_have_blocks_of_each_kind() -> None:
@@ -253,6 +260,8 @@ def test_every_python_block_names_what_it_uses(block: Block, tmp_path: Path) -> 
 
 @pytest.mark.parametrize("block", RUN, ids=[block.id for block in RUN])
 def test_every_block_runs_as_written(block: Block, outcomes: dict[str, Outcome]) -> None:
+    if block not in RUNNABLE_HERE:
+        pytest.xfail("this Airflow's dag.test() cannot run a task that waits for a person in line")
     outcome = outcomes[block.id]
     assert outcome.returncode == 0, outcome.output[-4000:]
     if block.kind in ("pytest", "server", "shell"):
