@@ -28,8 +28,11 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# make demo DEMO_ARGS=--serve keeps the emulator serving afterwards, for its incident pages.
+DEMO_ARGS ?=
+
 demo: $(STAMP)
-	$(BIN)/python scripts/demo.py
+	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
 
 e2e: $(STAMP)
 	$(BIN)/python -m e2e

@@ -4,12 +4,15 @@ Every other module of the package imports these from here, so a release that mov
 is one edit, and ``tests/test_compat.py`` checks each of them:
 
 - :func:`default_deferrable`, :func:`worker_heartbeat_interval`: ``airflow.sdk.conf``.
-- ``AirflowFailException``, ``AirflowSensorTimeout``, ``AirflowSkipException``, ``TaskDeferred``:
-  ``airflow.sdk.exceptions`` (``airflow.exceptions`` keeps deprecated aliases of the same classes).
+- ``AirflowFailException``, ``AirflowSensorTimeout``, ``AirflowSkipException``,
+  ``AirflowTaskTerminated``, ``TaskDeferred``: ``airflow.sdk.exceptions`` (``airflow.exceptions``
+  keeps deprecated aliases of the same classes).
 - :func:`mask_secret`: ``airflow.sdk.log.mask_secret``, which also tells the supervisor.
 - :func:`redact_or_replace`: the secrets masker's ``redact``, which the task SDK keeps under a
   private name (``airflow.sdk._shared.secrets_masker``). It fails closed: text that cannot be
   masked is replaced by :data:`WITHHELD`, never sent out as it is.
+- :func:`in_process_run`: whether ``dag.test()`` runs this task (or its trigger) in its own
+  process, told by the task SDK's private ``InProcessSupervisorComms``.
 - :func:`xcom_value`: the deployment's XCom backend, ``airflow.sdk.execution_time.xcom.XCom``,
   which the SDK has no public name for (3.2 to 3.3).
 """
@@ -22,6 +25,7 @@ from airflow.sdk.exceptions import (
     AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
+    AirflowTaskTerminated,
     TaskDeferred,
 )
 
@@ -33,8 +37,10 @@ __all__ = [
     "AirflowFailException",
     "AirflowSensorTimeout",
     "AirflowSkipException",
+    "AirflowTaskTerminated",
     "TaskDeferred",
     "default_deferrable",
+    "in_process_run",
     "mask_secret",
     "redact_or_replace",
     "worker_heartbeat_interval",
@@ -98,3 +104,13 @@ def xcom_value(ti_key: TaskInstanceKey, key: str) -> Any:
     from airflow.sdk.execution_time.xcom import XCom
 
     return XCom.get_value(ti_key=ti_key, key=key)
+
+
+def in_process_run() -> bool:
+    """Return whether the task runs in the process that drives its DAG run, as under ``dag.test()``."""
+    try:
+        from airflow.sdk.execution_time import task_runner
+        from airflow.sdk.execution_time.supervisor import InProcessSupervisorComms
+    except ImportError:
+        return False
+    return isinstance(getattr(task_runner, "SUPERVISOR_COMMS", None), InProcessSupervisorComms)

@@ -8,6 +8,7 @@ within 30 minutes, raises it to P1 and adds the team leads as responders.
 
 from __future__ import annotations
 
+# [START howto_operator_opsgenie_incident_approval]
 from datetime import timedelta
 
 from airflow.providers.standard.operators.hitl import HITLBranchOperator
@@ -22,7 +23,6 @@ from airflow_provider_opsgenie_incident.operators.incident_update import (
     OpsgenieUpdateIncidentPriorityOperator,
 )
 
-# [START howto_operator_opsgenie_incident_approval]
 with DAG(
     dag_id="example_opsgenie_incident_approval",
     schedule=None,
@@ -66,4 +66,8 @@ with DAG(
 
     page >> decide >> [resolve, raise_priority]
     raise_priority >> add_leads
+
+if __name__ == "__main__":
+    # Waits until someone answers in Airflow's Required Actions page (an api-server on this database).
+    dag.test()
 # [END howto_operator_opsgenie_incident_approval]

@@ -6,11 +6,11 @@ Trigger it as is to fail (``fail`` defaults to true), or with ``{"fail": false}`
 
 from __future__ import annotations
 
+# [START howto_notifier_opsgenie_incident_callbacks]
 from airflow.sdk import DAG, task
 
 from airflow_provider_opsgenie_incident.notifications.incident import opsgenie_incident_callbacks
 
-# [START howto_notifier_opsgenie_incident_callbacks]
 with DAG(
     dag_id="example_opsgenie_incident_callbacks",
     schedule=None,
@@ -30,4 +30,7 @@ with DAG(
         return "loaded"
 
     load_warehouse()
+
+if __name__ == "__main__":
+    dag.test()
 # [END howto_notifier_opsgenie_incident_callbacks]

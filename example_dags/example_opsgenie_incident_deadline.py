@@ -7,6 +7,7 @@ the DAG's fingerprint, so the run's success resolves the overrun incident.
 
 from __future__ import annotations
 
+# [START howto_notifier_opsgenie_incident_deadline]
 from datetime import timedelta
 
 from airflow.sdk import DAG, AsyncCallback, DeadlineAlert, DeadlineReference, task
@@ -16,7 +17,6 @@ from airflow_provider_opsgenie_incident.notifications.incident import (
     OpsgenieIncidentRecoveryNotifier,
 )
 
-# [START howto_notifier_opsgenie_incident_deadline]
 with DAG(
     dag_id="example_opsgenie_incident_deadline",
     schedule=None,
@@ -40,4 +40,10 @@ with DAG(
         return 42
 
     crunch_numbers()
+
+if __name__ == "__main__":
+    # dag.test() on Airflow 3.3 fails on a DAG with a Deadline Alert once its tasks are done
+    # (docs/callbacks.md says why): test the DAG without it.
+    dag.deadline = None
+    dag.test()
 # [END howto_notifier_opsgenie_incident_deadline]

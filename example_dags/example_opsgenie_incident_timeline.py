@@ -7,6 +7,7 @@ has no logical date, so the texts use the run's ``run_after`` then.
 
 from __future__ import annotations
 
+# [START howto_operator_opsgenie_incident_timeline]
 from airflow.sdk import DAG, chain
 
 from airflow_provider_opsgenie_incident.operators.incident import OpsgenieCreateIncidentOperator
@@ -20,7 +21,6 @@ from airflow_provider_opsgenie_incident.operators.timeline import (
     OpsgenieUpdateTimelineEntryOperator,
 )
 
-# [START howto_operator_opsgenie_incident_timeline]
 with DAG(
     dag_id="example_opsgenie_incident_timeline",
     schedule=None,
@@ -55,4 +55,7 @@ with DAG(
     )
 
     chain(create, add, update, hide, listing, get, unhide, delete)
+
+if __name__ == "__main__":
+    dag.test()
 # [END howto_operator_opsgenie_incident_timeline]

@@ -1,14 +1,17 @@
 """
 Run an incident as a workflow: create, route, annotate, record on the timeline, resolve, close.
 
-The deferrable status sensor starts as soon as the incident exists and waits in the triggerer until
-it is resolved; in real life a responder resolves it in Opsgenie. Here a task on the other branch
-resolves it once the updates are in, so the example finishes on its own; the incident is closed when
-both branches are done.
+In real life a responder resolves the incident in Opsgenie while the deferrable status sensor waits
+for it in the triggerer. Here the ``resolve_incident`` task plays the responder and runs before the
+sensor, whose first poke then finds the incident resolved; the incident is closed last. That order
+also lets a plain ``dag.test()`` run the example to its end: ``dag.test()`` runs one task at a time
+and a deferred task's trigger in line, so a sensor waiting for a later task of the same run would
+wait out its whole timeout.
 """
 
 from __future__ import annotations
 
+# [START howto_operator_opsgenie_incident_workflow]
 from airflow.sdk import DAG, chain
 
 from airflow_provider_opsgenie_incident.operators.incident import (
@@ -26,7 +29,6 @@ from airflow_provider_opsgenie_incident.operators.incident_update import (
 from airflow_provider_opsgenie_incident.operators.timeline import OpsgenieAddTimelineEntryOperator
 from airflow_provider_opsgenie_incident.sensors.incident import OpsgenieIncidentStatusSensor
 
-# [START howto_operator_opsgenie_incident_workflow]
 with DAG(
     dag_id="example_opsgenie_incident_workflow",
     schedule=None,
@@ -77,6 +79,8 @@ with DAG(
         task_id="close_incident", identifier=incident_id, note="Post-incident review done."
     )
 
-    chain(create, updates, resolve, close)
-    chain(create, wait_resolved, close)
+    chain(create, updates, resolve, wait_resolved, close)
+
+if __name__ == "__main__":
+    dag.test()
 # [END howto_operator_opsgenie_incident_workflow]

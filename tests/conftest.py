@@ -133,3 +133,80 @@ def _fill(value: Any, ids: dict[str, str]) -> Any:
 def fill() -> Callable[[Any, dict[str, str]], Any]:
     """Return ``fill(value, ids)``: the value with ``{id}``-style placeholders filled in, at any depth."""
     return _fill
+
+
+class ChildAirflow:
+    """
+    A fresh Airflow home for a child process: its own dags folder and a copy of a migrated SQLite database.
+
+    ``env`` points the child at it and at ``emulator`` through ``AIRFLOW_CONN_OPSGENIE_INCIDENT_DEFAULT``,
+    as a user's shell would after the README's set-up; nothing of this test session leaks in.
+    """
+
+    def __init__(self, home: Path, template_db: Path, emulator: Any) -> None:
+        import json
+        import shutil
+
+        self.home = home
+        self.dags = home / "dags"
+        self.dags.mkdir(parents=True, exist_ok=True)
+        shutil.copy(template_db, home / "airflow.db")
+        connection = {
+            "conn_type": "opsgenie_incident",
+            "host": emulator.url,
+            "password": emulator.api_key,
+            "extra": {"web_url": emulator.url},
+        }
+        self.env = {**_child_env(home), "AIRFLOW_CONN_OPSGENIE_INCIDENT_DEFAULT": json.dumps(connection)}
+
+    def write_dag(self, name: str, source: str) -> Path:
+        """Write a DAG file into the dags folder (``dag.test()`` needs its DAG there) and return its path."""
+        path = self.dags / name
+        path.write_text(textwrap.dedent(source))
+        return path
+
+    def start(self, *args: str | Path, **popen: Any) -> Any:
+        """Start ``python *args`` in this home; stdout and stderr together, as text."""
+        import subprocess
+
+        popen.setdefault("env", self.env)
+        return subprocess.Popen(
+            [sys.executable, *map(str, args)],
+            cwd=self.home,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            **popen,
+        )
+
+
+def _child_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_"))}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(home / "dags"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def airflow_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate one SQLite metadata database, in a child process, for ``ChildAirflow`` homes to copy."""
+    import subprocess
+
+    home = tmp_path_factory.mktemp("airflow-template")
+    code = "from airflow.utils import db; db.initdb()"
+    subprocess.run(
+        [sys.executable, "-c", code], env=_child_env(home), check=True, capture_output=True, timeout=180
+    )
+    return home / "airflow.db"
+
+
+@pytest.fixture(scope="session")
+def child_airflow(
+    airflow_db_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[Any], ChildAirflow]:
+    """Return ``make(emulator)``: a new ``ChildAirflow`` home pointing at that emulator."""
+    return lambda emulator: ChildAirflow(tmp_path_factory.mktemp("airflow-"), airflow_db_template, emulator)

@@ -58,7 +58,14 @@ def test_the_deferral_floor_follows_the_workers_heartbeat_interval(
 
 
 @pytest.mark.parametrize(
-    "name", ["AirflowFailException", "AirflowSensorTimeout", "AirflowSkipException", "TaskDeferred"]
+    "name",
+    [
+        "AirflowFailException",
+        "AirflowSensorTimeout",
+        "AirflowSkipException",
+        "AirflowTaskTerminated",
+        "TaskDeferred",
+    ],
 )
 def test_task_exceptions_are_the_ones_airflow_handles(name: str) -> None:
     # The SDK's classes; airflow.exceptions keeps deprecated aliases of the same ones.
@@ -66,6 +73,11 @@ def test_task_exceptions_are_the_ones_airflow_handles(name: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # deprecated aliases since 3.2
         assert getattr(airflow.exceptions, name) is getattr(_compat, name)
+
+
+def test_a_task_run_by_a_worker_is_not_an_in_process_run() -> None:
+    # dag.test() is the other side: tests/sensors/test_sensors_under_dag_test.py sends it SIGTERM.
+    assert _compat.in_process_run() is False
 
 
 def test_a_registered_secret_is_masked() -> None:

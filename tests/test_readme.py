@@ -43,6 +43,14 @@ def test_quoted_code_matches_the_example_dag(quote):
     assert quote["code"] == _between_markers(quote["path"], quote["name"])
 
 
+@pytest.mark.parametrize("quote", QUOTES, ids=[f"{q['document']}:{q['name']}" for q in QUOTES])
+def test_a_quote_names_its_example_file_in_visible_text(quote):
+    # The HTML comment naming the file does not show once rendered; the line above it does.
+    comment = f"<!-- quoted from {quote['path']} [START {quote['name']}] -->"
+    before = DOCUMENTS[quote["document"]].split(comment, 1)[0].rstrip().splitlines()[-1]
+    assert before == f"From `{quote['path']}`:"
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=[path.stem for path in EXAMPLES])
 def test_every_example_dag_is_quoted_in_the_docs(example):
     [name] = re.findall(r"# \[START (\S+)\]", example.read_text())

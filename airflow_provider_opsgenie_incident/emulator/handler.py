@@ -4,7 +4,9 @@ For each request the handler reads the body, records the request (with the endpo
 and the number of its TCP connection), applies a matching fault or the rate limit, checks the
 ``GenieKey``, routes, and answers JSON with ``took`` and a fresh ``requestId``. It never lets
 garbage crash the server: malformed request lines, bad ``Content-Length``, bodies over 1 MiB (413)
-and unknown methods (405) all get JSON errors.
+and unknown methods (405) all get JSON errors. The web pages of
+:mod:`~airflow_provider_opsgenie_incident.emulator.web` are answered before all that: no key, no
+record, no fault.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
+from airflow_provider_opsgenie_incident.emulator import web
 from airflow_provider_opsgenie_incident.emulator.api import ApiRequest, ApiResponse, Context
 from airflow_provider_opsgenie_incident.emulator.errors import ApiError
 from airflow_provider_opsgenie_incident.emulator.faults import (
@@ -274,6 +277,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         except _BodyError as exc:
             raw, body_error = None, exc
             self.close_connection = True
+        if body_error is None and self.command in ("GET", "HEAD"):
+            page = web.render(core.state, raw_path, query)
+            if page is not None:
+                self._send(page.status, page.body, "text/html; charset=utf-8", page.headers)
+                return
         body, invalid = _decode(raw)
         resolved = _route(self.command, raw_path)
         fault = None

@@ -7,11 +7,14 @@ which keeps it clear of Airflow 3.2-3.3's scheduler/triggerer race). ``timeout``
 behave the same in every mode: running out of time raises ``AirflowSensorTimeout``, or skips the
 task with ``soft_fail``; so does an incident reaching one of ``failure_statuses``
 (``AirflowFailException``: no retry). A request processed with success false fails the task with
-``RequestFailedError`` and the server's status text.
+``RequestFailedError`` and the server's status text. Under ``dag.test()``, which runs a deferred
+task's trigger in line, the trigger keeps the sensor's deadline, and a SIGTERM ends the wait (see
+``on_kill``).
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, get_args
@@ -22,7 +25,9 @@ from airflow_provider_opsgenie_incident._compat import (
     AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
+    AirflowTaskTerminated,
     default_deferrable,
+    in_process_run,
 )
 from airflow_provider_opsgenie_incident._tasks import (
     IncidentTargetTask,
@@ -109,6 +114,21 @@ class _OpsgenieIncidentSensor(OpsgenieIncidentTask, BaseSensorOperator):
                 raise
             self.log.error("Sensor poke failed: %s", error)
             return False
+
+    def on_kill(self) -> None:
+        """
+        End the wait on a SIGTERM when ``dag.test()`` runs it in line.
+
+        Airflow's task runner answers a SIGTERM by calling ``on_kill`` and carrying on, counting on
+        the worker's supervisor to end the process. ``dag.test()`` has no such supervisor: the poke
+        loop, or the trigger it runs in line after a deferral, lives in the process that got the
+        signal and would wait out the whole ``timeout``. There the sensor raises
+        ``AirflowTaskTerminated``: a poking sensor fails, and a trigger run in line ends the
+        ``dag.test()`` call. In a worker nothing changes. Airflow also calls ``on_kill`` while
+        handling an ``execution_timeout``; that error stands.
+        """
+        if sys.exc_info()[1] is None and in_process_run():
+            raise AirflowTaskTerminated(f"{self.task_id} received SIGTERM; its wait under dag.test() ends")
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """
