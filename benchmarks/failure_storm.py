@@ -128,6 +128,8 @@ class Workers:
     They are forked from a fork server that has imported the notifier (Celery's prefork pool and
     the LocalExecutor also fork workers that have Airflow loaded), so twelve of them start in
     about the time of one import instead of twelve.
+
+    :param target: what each child runs with its end of the order pipe (default: :func:`worker`).
     """
 
     def __init__(

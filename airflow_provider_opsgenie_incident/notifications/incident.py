@@ -19,11 +19,11 @@ may be no ``ti`` and no ``dag_run``); Deadline Alert callbacks in the triggerer,
 A notifier never raises into Airflow's callback machinery. When it cannot record what it was
 called for within ``timeout`` seconds (its retry budget and its waits, 429s included), it logs one
 ERROR line naming what was not recorded (task, try, the exception's first line, the log URL) and
-why (for example ``throttled (HTTP 429) for 118 s``), so an unreachable or throttled Opsgenie
-cannot hold a worker and no failure goes unseen. The notifiers of one account in a process share
-what they find: one searches for a fingerprint's open incident, the others add their notes to it
-(:mod:`airflow_provider_opsgenie_incident.client.sightings`). The API key never reaches a log
-line, an error or an incident.
+why (for example ``throttled (HTTP 429) after 118 s of its 120 s budget``), so a down or
+throttled Opsgenie cannot hold a worker and no failure goes unseen. The notifiers of one account
+in a process share what they find: one searches for a fingerprint's open incident, the others add
+their notes to it (:mod:`airflow_provider_opsgenie_incident.client.sightings`). The API key never
+reaches a log line, an error or an incident.
 """
 
 from __future__ import annotations
