@@ -54,10 +54,11 @@ def _cause(exchange: Exchange, error: BaseException) -> str:
     import requests
     from urllib3.exceptions import ReadTimeoutError
 
-    if exchange.cause is not None:
-        return exchange.cause
+    # The watchdog's shutdown cuts whatever was being read: past the deadline, that is the cause.
     if exchange.expired:
         return "deadline"
+    if exchange.cause is not None:
+        return exchange.cause
     if isinstance(error, requests.exceptions.ProxyError):
         return "proxy"
     if isinstance(error, requests.exceptions.SSLError):
@@ -181,7 +182,7 @@ class OpsgenieIncidentClient(SyncMethods):
             if response is not None:
                 response.close()
             cause = _cause(exchange, error)
-            detail = exchange.message or type(error).__name__
+            detail = exchange.message if cause == exchange.cause else type(error).__name__
             raise TransportError(
                 f"{prepared.method} {prepared.endpoint.name} failed: {cause}: {detail}",
                 request_sent=exchange.sent,

@@ -46,8 +46,9 @@ if TYPE_CHECKING:
 
 __all__ = ["BoundedAdapter", "Refused", "read_body"]
 
-#: Decoded bytes asked of urllib3 per read of a chunked or encoded body.
-_BLOCK = 1024 * 1024
+#: Bytes asked of urllib3 per read of a chunked or encoded body: as many raw bytes (64 KiB of gzip
+#: can hold 64 MiB), decoded at most this many at a time.
+_BLOCK = 64 * 1024
 
 _STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([1-5][0-9][0-9])(?: ([^\r\n]*))?\r?\n")
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
