@@ -240,11 +240,16 @@ class _TLSConnection(_Attached, HTTPSConnection):
             super()._tunnel()
         finally:
             del self.response_class
-        assert self.sock is not None
+        sock = self.sock
+        assert sock is not None
+        timeout = sock.gettimeout()
+        sock.settimeout(0)  # a socket with a timeout would wait for data even with MSG_DONTWAIT
         try:
-            early = self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            early = sock.recv(1, socket.MSG_PEEK)
         except (BlockingIOError, InterruptedError):
             early = b""
+        finally:
+            sock.settimeout(timeout)
         if early:
             # Only the server may speak first inside the tunnel, and only after our ClientHello.
             self.close()

@@ -22,7 +22,16 @@ if TYPE_CHECKING:
 
     Script = Callable[[socket.socket, bytes], None]
 
-__all__ = ["HostileServer", "endless", "gzip_bomb", "read_request", "send", "stream", "trickle"]
+__all__ = [
+    "HostileServer",
+    "endless",
+    "gzip_bomb",
+    "read_request",
+    "send",
+    "stream",
+    "trickle",
+    "tunnel",
+]
 
 #: A valid answer to a list call: a client that accepts a hostile case would return this.
 OK_BODY = b'{"data": []}'
@@ -97,6 +106,29 @@ def stream(head: bytes, blocks: Iterable[bytes], *, chunked: bool = False) -> Sc
             sock.sendall(b"%x\r\n%s\r\n" % (len(block), block) if chunked else block)
         if chunked:
             sock.sendall(b"0\r\n\r\n")
+
+    return script
+
+
+def tunnel(port: int) -> Script:
+    """Answer ``CONNECT`` with 200 and pipe the connection to loopback ``port``, as an honest proxy does."""
+
+    def script(sock: socket.socket, request: bytes) -> None:
+        upstream = socket.create_connection(("127.0.0.1", port))
+        sock.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+        def pipe(source: socket.socket, target: socket.socket) -> None:
+            with contextlib.suppress(OSError):
+                while data := source.recv(65536):
+                    target.sendall(data)
+            with contextlib.suppress(OSError):
+                target.shutdown(socket.SHUT_WR)
+
+        back = threading.Thread(target=pipe, args=(upstream, sock), daemon=True)
+        back.start()
+        pipe(sock, upstream)
+        back.join(5)
+        upstream.close()
 
     return script
 

@@ -28,6 +28,7 @@ from hostile_server import (
     send,
     stream,
     trickle,
+    tunnel,
 )
 
 from airflow_provider_opsgenie_incident.client import ClientSettings, RetrySettings, TransportError
@@ -37,7 +38,7 @@ from airflow_provider_opsgenie_incident.client.sync import OpsgenieIncidentClien
 
 if TYPE_CHECKING:
     import socket
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from hostile_server import Script
@@ -80,6 +81,12 @@ CASES: dict[str, Case] = {
     "forged-bytes-after-connect-200": _case(
         lambda: send(b"HTTP/1.1 200 Connection established\r\n\r\n" + FORGED),
         "proxy",
+        "tls",
+        via_proxy=True,
+    ),
+    # The same bytes a moment later, once the client has sent its ClientHello: read as TLS, refused.
+    "forged-bytes-after-connect-200-late": _case(
+        lambda: stream(b"HTTP/1.1 200 Connection established\r\n\r\n", _late(FORGED)),
         "tls",
         via_proxy=True,
     ),
@@ -178,7 +185,13 @@ CASES: dict[str, Case] = {
 }
 
 
-def _slow_bytes():
+def _late(data: bytes) -> Iterator[bytes]:
+    time.sleep(0.3)
+    yield data
+    time.sleep(0.5)
+
+
+def _slow_bytes() -> Iterator[bytes]:
     while True:
         yield b" "
         time.sleep(0.5)
@@ -314,6 +327,23 @@ def test_an_unverified_certificate_is_refused_before_sending(
     assert error.request_sent is False
     assert elapsed <= DEADLINE + 1.0
     assert peak <= MEMORY_CAP
+
+
+def test_https_through_an_honest_proxy_tunnel(
+    call: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = _certificate(tmp_path, "localhost")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    with (
+        HostileServer(send(_fixed(b"Content-Length: 12")), tls=context) as origin,
+        HostileServer(tunnel(origin.port)) as proxy,
+    ):
+        result = call(_settings(f"https://localhost:{origin.port}", proxy=proxy.url))
+    assert result == {"data": []}
+    assert proxy.requests[0].startswith(f"CONNECT localhost:{origin.port} ".encode())
+    assert origin.requests[0].startswith(b"GET /v1/incidents?query=status%3Aopen HTTP/1.1\r\n")
 
 
 # A server that drops the second request of a kept-alive connection.
