@@ -52,7 +52,7 @@ def _urllib3_error() -> type[Exception]:
 def _cause(exchange: Exchange, error: BaseException) -> str:
     """Name why an exchange failed (a :data:`.TransportCause`): its own record first, then the error type."""
     import requests
-    from urllib3.exceptions import ReadTimeoutError
+    from urllib3.exceptions import DecodeError, ReadTimeoutError
 
     # The watchdog's shutdown cuts whatever was being read: past the deadline, that is the cause.
     if exchange.expired:
@@ -65,6 +65,8 @@ def _cause(exchange: Exchange, error: BaseException) -> str:
         return "tls"
     if isinstance(error, (requests.exceptions.ReadTimeout, ReadTimeoutError)):
         return "read_timeout"
+    if isinstance(error, DecodeError):
+        return "malformed"
     return "reset" if exchange.sent else "connect"
 
 

@@ -90,6 +90,13 @@ CASES: dict[str, Case] = {
         "tls",
         via_proxy=True,
     ),
+    "endless-answer-to-connect": _case(
+        lambda: stream(b"HTTP/1.1 200 Connection established\r\n", endless(b"", b"X-Proxy: p\r\n")),
+        "deadline",
+        "proxy",
+        "headers_too_large",
+        via_proxy=True,
+    ),
     "proxy-407": _case(
         lambda: send(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"),
         "proxy",
@@ -177,6 +184,9 @@ CASES: dict[str, Case] = {
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: evil\r\nConnection: Upgrade\r\n\r\n" + FORGED
         ),
         "malformed",
+    ),
+    "gzip-that-is-not-gzip": _case(
+        lambda: send(_fixed(b"Content-Encoding: gzip", b"Content-Length: 12")), "malformed"
     ),
     # Truncated answers.
     "truncated-body": _case(lambda: send(_fixed(b"Content-Length: 100")), "reset", "malformed"),
