@@ -59,11 +59,16 @@ def read_request(sock: socket.socket) -> bytes:
     return head + b"\r\n\r\n" + rest
 
 
-def send(data: bytes) -> Script:
-    """Answer with ``data`` and close."""
+def send(data: bytes, *, hold: float = 0.0) -> Script:
+    """Answer with ``data``, then close (after the client does, or ``hold`` seconds, if ``hold``)."""
 
-    def script(sock: socket.socket, head: bytes) -> None:
+    def script(sock: socket.socket, request: bytes) -> None:
         sock.sendall(data)
+        if hold:
+            sock.settimeout(hold)
+            with contextlib.suppress(OSError):
+                while sock.recv(65536):
+                    pass
 
     return script
 

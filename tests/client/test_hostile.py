@@ -78,10 +78,13 @@ FORGED = _fixed(b"Content-Length: 12")
 
 CASES: dict[str, Case] = {
     # After its 200 to CONNECT, a proxy answers for the server: never read as the server's answer.
+    # Refused as they come (proxy), read as a broken handshake (tls), or dropped with the CONNECT
+    # answer's buffer, the handshake then never completing within the connect timeout (connect).
     "forged-bytes-after-connect-200": _case(
-        lambda: send(b"HTTP/1.1 200 Connection established\r\n\r\n" + FORGED),
+        lambda: send(b"HTTP/1.1 200 Connection established\r\n\r\n" + FORGED, hold=DEADLINE),
         "proxy",
         "tls",
+        "connect",
         via_proxy=True,
     ),
     # The same bytes a moment later, once the client has sent its ClientHello: read as TLS, refused.
