@@ -444,3 +444,60 @@ def test_a_create_whose_answer_was_dropped_on_a_reused_connection_is_verified(
     assert created["verified"] is True
     emu.wait_until_processed()
     assert [incident["message"] for incident in emu.incidents()] == ["Disk is full on db1"]
+
+
+def test_plain_http_through_a_proxy_names_the_whole_url(call: Callable[..., Any]) -> None:
+    with HostileServer(send(_fixed(b"Content-Length: 12"))) as proxy:
+        origin = "http://127.0.0.1:9"  # never dialled: the proxy answers for it
+        assert call(_settings(origin, proxy=proxy.url)) == {"data": []}
+    assert proxy.requests[0].startswith(
+        f"GET {origin}/v1/incidents?query=status%3Aopen HTTP/1.1\r\n".encode()
+    )
+
+
+# Memory, as the operating system sees it: the peak RSS of a fresh process around one hostile call.
+
+_RSS_PROBE = """
+import asyncio, json, resource, sys
+sys.path.insert(0, sys.argv[3])
+from airflow_provider_opsgenie_incident.client import TransportError
+import test_hostile
+
+call = test_hostile.CLIENTS[sys.argv[1]]
+settings = test_hostile._settings(sys.argv[2])
+try:
+    call(test_hostile._settings("http://127.0.0.1:9"))  # warm up: imports, TLS context, event loop
+except TransportError:
+    pass
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    call(settings)
+    cause = None
+except TransportError as error:
+    cause = error.cause
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"cause": cause, "growth_kib": after - before}))
+"""
+
+
+@pytest.mark.parametrize("name", ["gzip-bomb-1.3MB-to-1.25GiB", "chunk-of-256-MiB", "chunk-size-2^64"])
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+def test_the_largest_answers_keep_the_process_under_64_mib(name: str, client: str) -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    case = CASES[name]
+    with HostileServer(case.script()) as server:
+        here = str(Path(__file__).parent)
+        done = subprocess.run(
+            [sys.executable, "-c", _RSS_PROBE, client, server.url, here],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["cause"] in case.causes
+    assert result["growth_kib"] * 1024 <= MEMORY_CAP
