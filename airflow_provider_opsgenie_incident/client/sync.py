@@ -2,6 +2,11 @@
 
 ``requests`` is imported when a client is built, not when this package is imported, so DAG files
 that only name our operators never load it.
+
+Every exchange is bounded: the :mod:`.watchdog` ends it at the attempt's total deadline, and the
+strict connection classes of :mod:`.sync_bounds` cap the header section and the decoded body and
+refuse broken framing. A failure becomes one ``TransportError`` naming its cause and URL, and
+whether the request may have left (the retry policy and the write verification decide on that).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ if TYPE_CHECKING:
 
     import requests
 
+    from airflow_provider_opsgenie_incident.client.limits import TransportCause
     from airflow_provider_opsgenie_incident.client.protocol import PreparedRequest
     from airflow_provider_opsgenie_incident.client.settings import ClientSettings
     from airflow_provider_opsgenie_incident.client.watchdog import Exchange
@@ -49,7 +55,7 @@ def _urllib3_error() -> type[Exception]:
     return HTTPError
 
 
-def _cause(exchange: Exchange, error: BaseException) -> str:
+def _cause(exchange: Exchange, error: BaseException) -> TransportCause:
     """Name why an exchange failed (a :data:`.TransportCause`): its own record first, then the error type."""
     import requests
     from urllib3.exceptions import DecodeError, ReadTimeoutError
@@ -64,7 +70,8 @@ def _cause(exchange: Exchange, error: BaseException) -> str:
     if isinstance(error, requests.exceptions.SSLError):
         return "tls"
     if isinstance(error, (requests.exceptions.ReadTimeout, ReadTimeoutError)):
-        return "read_timeout"
+        # Before the request left, a timeout is the TLS handshake's: no connection was made.
+        return "read_timeout" if exchange.sent else "connect"
     if isinstance(error, DecodeError):
         return "malformed"
     return "reset" if exchange.sent else "connect"
@@ -184,7 +191,10 @@ class OpsgenieIncidentClient(SyncMethods):
             if response is not None:
                 response.close()
             cause = _cause(exchange, error)
-            detail = exchange.message if cause == exchange.cause else type(error).__name__
+            if cause == "deadline":
+                detail = f"no complete answer within the attempt's {self._deadline:g} s"
+            else:
+                detail = exchange.message if cause == exchange.cause else type(error).__name__
             raise TransportError(
                 f"{prepared.method} {prepared.endpoint.name} failed: {cause}: {detail}",
                 request_sent=exchange.sent,

@@ -42,6 +42,7 @@ from airflow_provider_opsgenie_incident.client.watchdog import current
 if TYPE_CHECKING:
     import urllib3
 
+    from airflow_provider_opsgenie_incident.client.limits import TransportCause
     from airflow_provider_opsgenie_incident.client.watchdog import Exchange
 
 __all__ = ["BoundedAdapter", "Refused", "read_body"]
@@ -61,7 +62,7 @@ class Refused(http.client.HTTPException):
     """A response broke a limit or a framing rule; the cause is on the exchange."""
 
 
-def _refuse(cause: str, message: str) -> Refused:
+def _refuse(cause: TransportCause, message: str) -> Refused:
     exchange: Exchange | None = getattr(current, "exchange", None)
     if exchange is not None and exchange.cause is None:
         exchange.cause, exchange.message = cause, message
@@ -233,6 +234,25 @@ class _Connection(_Attached, HTTPConnection):
 
 class _TLSConnection(_Attached, HTTPSConnection):
     response_class = StrictResponse
+    _handshake_sock: socket.socket | None = None
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        exchange: Exchange | None = getattr(current, "exchange", None)
+        if exchange is not None:
+            # TLS detaches this socket object when it wraps it, before the handshake: a duplicate
+            # of the descriptor, ours alone, lets the watchdog end a handshake that trickles too.
+            self._handshake_sock = sock.dup()
+            exchange.attach(self._handshake_sock)
+        return sock
+
+    def connect(self) -> None:
+        try:
+            super().connect()
+        finally:
+            if self._handshake_sock is not None:
+                self._handshake_sock.close()
+                self._handshake_sock = None
 
     def _tunnel(self) -> None:
         self.response_class = _TunnelResponse

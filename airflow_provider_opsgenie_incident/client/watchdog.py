@@ -15,6 +15,10 @@ import os
 import socket
 import threading
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from airflow_provider_opsgenie_incident.client.limits import TransportCause
 
 __all__ = ["Exchange", "current", "watch"]
 
@@ -40,7 +44,7 @@ class Exchange:
         #: True from the moment request bytes may have left on a connected socket.
         self.sent = False
         #: A limit or framing rule the response broke, named by the parser that found it.
-        self.cause: str | None = None
+        self.cause: TransportCause | None = None
         self.message = ""
 
     def attach(self, sock: socket.socket | None) -> None:

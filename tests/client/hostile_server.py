@@ -144,11 +144,13 @@ class HostileServer:
 
     :param script: what to answer; it receives the socket and the first request.
     :param tls: a server-side TLS context: the handshake happens before the request is read.
+    :param first: run the script at once, without waiting for a request (to speak in place of TLS).
     """
 
-    def __init__(self, script: Script, *, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, script: Script, *, tls: ssl.SSLContext | None = None, first: bool = False) -> None:
         self.script = script
         self.tls = tls
+        self.first = first
         #: Every request read, head and body, in order of arrival.
         self.requests: list[bytes] = []
         self.connections = 0
@@ -185,6 +187,9 @@ class HostileServer:
         with contextlib.suppress(OSError, ssl.SSLError, ValueError):
             if self.tls is not None:
                 sock = self.tls.wrap_socket(sock, server_side=True)
+            if self.first:
+                self.script(sock, b"")
+                return
             request = read_request(sock)
             if request:
                 self.requests.append(request)

@@ -68,6 +68,8 @@ class Case:
     via_proxy: bool = False
     #: When the request provably never left (a refused tunnel), the error must say so.
     never_sent: bool = False
+    #: Dial the server with https (its script speaks whatever it likes in place of TLS).
+    tls_origin: bool = False
 
 
 def _case(script: Callable[[], Script], *causes: str, **options: Any) -> Case:
@@ -99,6 +101,11 @@ CASES: dict[str, Case] = {
         "proxy",
         "headers_too_large",
         via_proxy=True,
+    ),
+    # A TLS record header announcing 16 KiB, whose bytes then come one every half second: ended by
+    # the deadline, or by the handshake's own timeout (the connect timeout, 1 s here).
+    "tls-handshake-trickled": _case(
+        lambda: stream(b"\x16\x03\x03\x40\x00", _slow_bytes()), "deadline", "connect", tls_origin=True
     ),
     "proxy-407": _case(
         lambda: send(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"),
@@ -269,9 +276,11 @@ def _measured(call: Callable[..., Any], settings: ClientSettings) -> tuple[Trans
 @pytest.mark.parametrize("name", list(CASES))
 def test_a_hostile_answer_is_a_typed_error_in_time_and_memory(name: str, call: Callable[..., Any]) -> None:
     case = CASES[name]
-    with HostileServer(case.script()) as server:
+    with HostileServer(case.script(), first=case.tls_origin) as server:
         if case.via_proxy:
             settings = _settings("https://api.opsgenie.invalid", proxy=server.url)
+        elif case.tls_origin:
+            settings = _settings(f"https://localhost:{server.port}")
         else:
             settings = _settings(server.url)
         error, elapsed, peak = _measured(call, settings)
