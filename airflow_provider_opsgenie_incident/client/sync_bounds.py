@@ -5,7 +5,7 @@ requests stays the transport (its pool, TLS, proxies); what changes is what a re
 - the header section (and the 1xx answers before it, and a chunked body's trailer) is capped by
   :data:`.MAX_HEADER_BYTES`, :data:`.MAX_HEADER_LINE` and :data:`.MAX_HEADER_COUNT`;
 - the framing RFC 9112 says a client must reject is refused: a status that is not three digits,
-  two different ``Content-Length`` values, ``Transfer-Encoding`` with ``Content-Length`` (6.3),
+  more than one ``Content-Length``, ``Transfer-Encoding`` with ``Content-Length`` (6.3),
   a chunk size that is not hex digits (``-3``, ``0x42``, ``4_2``: Python's ``int`` takes them), a
   chunk not followed by CRLF (7.1), a NUL or bare CR in a field value (5), and a ``101`` to a
   request that asked for no upgrade (its payload would otherwise be read as a new response);
@@ -150,10 +150,10 @@ class StrictResponse(http.client.HTTPResponse):
             self.chunked = True
             self.chunk_left = None
         elif lengths:
-            values = {value.strip() for field in lengths for value in field.split(",")}
-            if len(values) != 1:
-                raise _refuse("malformed", "different Content-Length values")
-            (value,) = values
+            # RFC 9112 6.3 lets a recipient refuse even repeated identical values; aiohttp does.
+            if len(lengths) != 1:
+                raise _refuse("malformed", "more than one Content-Length")
+            value = lengths[0].strip()
             if _DIGITS.fullmatch(value) is None:
                 raise _refuse("malformed", f"Content-Length is not a number: {value[:20]!r}")
             self.length = int(value)

@@ -26,6 +26,7 @@ __all__ = [
     "HostileServer",
     "endless",
     "gzip_bomb",
+    "keep_alive",
     "read_request",
     "send",
     "stream",
@@ -69,6 +70,17 @@ def send(data: bytes, *, hold: float = 0.0) -> Script:
             with contextlib.suppress(OSError):
                 while sock.recv(65536):
                     pass
+
+    return script
+
+
+def keep_alive(answer: bytes) -> Script:
+    """Answer every request of the connection with ``answer``, until the client closes it."""
+
+    def script(sock: socket.socket, request: bytes) -> None:
+        while request:
+            sock.sendall(answer)
+            request = read_request(sock)
 
     return script
 

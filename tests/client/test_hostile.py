@@ -24,6 +24,7 @@ from hostile_server import (
     HostileServer,
     endless,
     gzip_bomb,
+    keep_alive,
     read_request,
     send,
     stream,
@@ -164,6 +165,9 @@ CASES: dict[str, Case] = {
         "headers_too_large",
     ),
     # Framing RFC 9112 says a client must reject.
+    "same-content-length-twice": _case(
+        lambda: send(_fixed(b"Content-Length: 12", b"Content-Length: 12")), "malformed"
+    ),
     "two-content-lengths": _case(
         lambda: send(_fixed(b"Content-Length: 12", b"Content-Length: 13")), "malformed"
     ),
@@ -291,6 +295,44 @@ def test_a_hostile_answer_is_a_typed_error_in_time_and_memory(name: str, call: C
     assert KEY not in f"{error} {error!r} {error.url}"
     if case.never_sent:
         assert error.request_sent is False
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data)
+
+
+GZIPPED = _gzip(OK_BODY)
+
+#: Valid answers the strict framing must keep accepting, each kept alive for the next call.
+VALID = {
+    "content-length": _fixed(b"Content-Length: 12"),
+    "chunked-with-extension-and-trailer": CHUNKED[:-2]
+    + b"\r\n5;name=value\r\n"
+    + OK_BODY[:5]
+    + b"\r\n7\r\n"
+    + OK_BODY[5:]
+    + b"\r\n0\r\nX-Trailer: t\r\n\r\n",
+    "gzip": _fixed(
+        b"Content-Encoding: gzip", b"Content-Length: %d" % len(_gzip(OK_BODY)), body=_gzip(OK_BODY)
+    ),
+    "100-continue-and-103-early-hints-first": b"HTTP/1.1 100 Continue\r\n\r\n"
+    + b"HTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n"
+    + _fixed(b"Content-Length: 12"),
+}
+
+
+@pytest.mark.parametrize("name", list(VALID))
+def test_valid_framing_is_accepted_and_the_connection_kept(name: str, call: Callable[..., Any]) -> None:
+    with HostileServer(keep_alive(VALID[name])) as server:
+        assert call(_settings(server.url), repeat=3) == [{"data": []}] * 3
+    assert server.connections == 1
+
+
+def test_a_body_read_to_the_close_is_accepted(call: Callable[..., Any]) -> None:
+    with HostileServer(send(OK + b"Connection: close\r\n\r\n" + OK_BODY)) as server:
+        assert call(_settings(server.url)) == {"data": []}
 
 
 # TLS: a certificate nobody vouches for, and one for another name.
