@@ -2,10 +2,14 @@
 
 Not a part of ``run.py``: the figures behind the choice of the async transport. The emulator runs
 in a child process; ``ROUNDS`` interleaved rounds of ``CALLS`` sequential GETs through
-``httpx.AsyncClient`` (with our headers), ``httpcore.AsyncConnectionPool`` directly,
-``AsyncHttp11Pool`` (our transport alone) and ``AsyncOpsgenieIncidentClient.send`` (a trigger's
-poll: transport, retry policy, response parsing); each reads the JSON body. Figures: CPU per call
-and the median of the per-round ratios to httpx.
+``httpx.AsyncClient`` and ``aiohttp.ClientSession`` used bare (with our headers),
+``AsyncExchange`` (our bounded exchange on aiohttp alone) and ``AsyncOpsgenieIncidentClient.send``
+(a trigger's poll: exchange, retry policy, response parsing); each reads the JSON body. Figures:
+CPU per call and the median of the per-round ratios to httpx.
+
+Two ways: back to back (warm caches, the figure a sequential benchmark gives), and spread out,
+``SPREAD_GAP`` seconds apart (``SPREAD_ROUNDS`` rounds of ``SPREAD_CALLS``), as a triggerer's
+polls come: there each call's CPU is counted from its start to its answer, wake-ups included.
 
     .venv/bin/python -m benchmarks.transport_layers
 """
@@ -25,10 +29,13 @@ if TYPE_CHECKING:
 
 ROUNDS = int(os.environ.get("BENCH_POLL_ROUNDS", "9"))
 CALLS = int(os.environ.get("BENCH_POLL_CALLS", "300"))
+SPREAD_ROUNDS = int(os.environ.get("BENCH_SPREAD_ROUNDS", "5"))
+SPREAD_CALLS = int(os.environ.get("BENCH_SPREAD_CALLS", "40"))
+SPREAD_GAP = 0.05
 
 
-async def _layers(url: str, incident_id: str) -> dict[str, list[float]]:
-    import httpcore
+async def _layers(url: str, incident_id: str) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    import aiohttp
     import httpx
 
     from airflow_provider_opsgenie_incident.client import ClientSettings
@@ -37,35 +44,34 @@ async def _layers(url: str, incident_id: str) -> dict[str, list[float]]:
 
     headers = auth_headers(EMULATOR_KEY)
     path = f"/v1/incidents/{incident_id}"
-    core_headers = [(b"Host", url.split("//", 1)[1].encode())] + [
-        (name.encode(), value.encode()) for name, value in headers.items()
-    ]
     poll = prepare("get_incident", {"identifier": incident_id})
     async with (
         httpx.AsyncClient(base_url=url, headers=headers) as bare,
-        httpcore.AsyncConnectionPool() as core,
+        aiohttp.ClientSession(url, headers=headers) as session,
         AsyncOpsgenieIncidentClient(ClientSettings(api_key=EMULATOR_KEY, base_url=url)) as ours,
     ):
 
         async def via_httpx() -> object:
             return (await bare.get(path)).json()
 
-        async def via_httpcore() -> object:
-            return json.loads((await core.request("GET", url + path, headers=core_headers)).content)
+        async def via_aiohttp() -> object:
+            async with session.get(path) as response:
+                return json.loads(await response.read())
 
-        async def via_transport() -> object:
-            return json.loads((await ours._http.request("GET", path))[2])
+        async def via_exchange() -> object:
+            return json.loads((await ours._exchange.request("GET", path))[2])
 
         async def via_client() -> object:
             return await ours.send(poll)
 
         layers: dict[str, Callable[[], Awaitable[object]]] = {
             "httpx.AsyncClient.get": via_httpx,
-            "httpcore.AsyncConnectionPool": via_httpcore,
-            "AsyncHttp11Pool (transport)": via_transport,
+            "aiohttp.ClientSession.get": via_aiohttp,
+            "AsyncExchange (on aiohttp)": via_exchange,
             "client.send (a poll)": via_client,
         }
         costs: dict[str, list[float]] = {name: [] for name in layers}
+        spread: dict[str, list[float]] = {name: [] for name in layers}
         for number in range(ROUNDS + 1):
             for name, call in layers.items():
                 cpu = time.process_time()
@@ -73,7 +79,16 @@ async def _layers(url: str, incident_id: str) -> dict[str, list[float]]:
                     await call()
                 if number:  # the first round warms every layer up
                     costs[name].append((time.process_time() - cpu) / CALLS)
-    return costs
+        for _ in range(SPREAD_ROUNDS):
+            for name, call in layers.items():
+                total = 0.0
+                for _ in range(SPREAD_CALLS):
+                    await asyncio.sleep(SPREAD_GAP)
+                    cpu = time.process_time()
+                    await call()
+                    total += time.process_time() - cpu
+                spread[name].append(total / SPREAD_CALLS)
+    return costs, spread
 
 
 def main() -> None:
@@ -84,12 +99,19 @@ def main() -> None:
         with OpsgenieIncidentClient(ClientSettings(api_key=EMULATOR_KEY, base_url=emulator.url)) as client:
             accepted = client.create_incident(message="transport layers")
             incident_id = str(client.wait_for_request(accepted["requestId"])["incidentId"])
-        costs = asyncio.run(_layers(emulator.url, incident_id))
-    baseline = costs["httpx.AsyncClient.get"]
-    print(f"one GET of an incident: {ROUNDS} interleaved rounds of {CALLS} calls; medians")
-    for name, values in costs.items():
-        ratio = median([value / base for value, base in zip(values, baseline, strict=True)])
-        print(f"  {name:30s} {median(values) * 1e6:6.0f} us CPU  {ratio:.2f}x")
+        costs, spread = asyncio.run(_layers(emulator.url, incident_id))
+    for title, figures in (
+        (f"back to back: {ROUNDS} interleaved rounds of {CALLS} calls", costs),
+        (
+            f"spread, {SPREAD_GAP:g} s apart: {SPREAD_ROUNDS} interleaved rounds of {SPREAD_CALLS} calls",
+            spread,
+        ),
+    ):
+        baseline = figures["httpx.AsyncClient.get"]
+        print(f"one GET of an incident, {title}; medians")
+        for name, values in figures.items():
+            ratio = median([value / base for value, base in zip(values, baseline, strict=True)])
+            print(f"  {name:30s} {median(values) * 1e6:6.0f} us CPU  {ratio:.2f}x")
 
 
 if __name__ == "__main__":

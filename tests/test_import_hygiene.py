@@ -35,7 +35,8 @@ before = top_level()
 for module in sys.argv[1:]:
     importlib.import_module(module)
 new = top_level() - before - set(sys.stdlib_module_names)
-print(json.dumps({"new": sorted(new), "requests": "requests" in sys.modules}))
+loaded = {name: name in sys.modules for name in ("requests", "aiohttp")}
+print(json.dumps({"new": sorted(new), **loaded}))
 """
 
 PARSE_TIME_MODULES = [
@@ -67,3 +68,8 @@ def test_parse_time_modules_load_no_new_third_party_module() -> None:
 def test_triggers_do_not_load_requests(module: str) -> None:
     """Triggers load in the triggerer (and in a worker when it defers), never while parsing a DAG."""
     assert probe(module)["requests"] is False
+
+
+def test_aiohttp_waits_for_the_first_async_client() -> None:
+    """Importing the triggers or the async client module loads no aiohttp; building a client does."""
+    assert probe(f"{PACKAGE}.triggers.incident", f"{PACKAGE}.client.asynchronous")["aiohttp"] is False

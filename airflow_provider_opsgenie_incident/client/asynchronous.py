@@ -1,12 +1,10 @@
-"""The asynchronous client, for triggers and ``async_notify``.
+"""The asynchronous client, for triggers, ``async_notify`` and Deadline Alerts.
 
 It shares everything with the sync client (catalogue, validation, response parsing, retry
 policy, errors, the request wait's decisions) except :meth:`_send`, the one exchange, which goes
-through :class:`~airflow_provider_opsgenie_incident.client.async_http.AsyncHttp11Pool`: a small
-HTTP/1.1 keep-alive client on asyncio. A poll through ``httpx.AsyncClient`` cost about twice the
-CPU of the rest of a waiting sensor (URL parsing, header and cookie merging, anyio, h11); see
-``benchmarks/README.md``. httpx still decides the TLS context (its CA bundle and rules), so an
-https connection verifies exactly as it did through httpx.
+through :class:`~airflow_provider_opsgenie_incident.client.async_exchange.AsyncExchange` on
+aiohttp, the async transport of Airflow's own HTTP provider. aiohttp is imported when a client is
+built, never when this module is imported.
 """
 
 from __future__ import annotations
@@ -14,21 +12,16 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import ssl
 import time
 from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlencode
 
-from airflow_provider_opsgenie_incident.client.async_http import AsyncHttp11Pool
 from airflow_provider_opsgenie_incident.client.errors import (
     OpsgenieIncidentError,
-    TransportError,
     remove_secret,
 )
 from airflow_provider_opsgenie_incident.client.flows import arun_flow
-from airflow_provider_opsgenie_incident.client.http11 import ExchangeError
 from airflow_provider_opsgenie_incident.client.methods import IncidentApiMethods
 from airflow_provider_opsgenie_incident.client.protocol import (
     PreparedRequest,
@@ -58,28 +51,6 @@ log = logging.getLogger(__name__)
 MAX_CONNECTIONS = 20
 
 
-def _ssl_context(bundle: str | bool) -> ssl.SSLContext:
-    """
-    Build the TLS context httpx would build from ``verify=bundle`` with ``trust_env=False``.
-
-    A CA bundle path (file or directory) is loaded into a default context; True is httpx's default
-    (the ``certifi`` bundle). Only HTTP/1.1 is offered in ALPN, as httpx does without HTTP/2.
-    """
-    import httpx
-
-    if isinstance(bundle, str):
-        verify: ssl.SSLContext | bool = (
-            ssl.create_default_context(capath=bundle)
-            if os.path.isdir(bundle)
-            else ssl.create_default_context(cafile=bundle)
-        )
-    else:
-        verify = bundle
-    context = httpx.create_ssl_context(verify=verify, trust_env=False)
-    context.set_alpn_protocols(["http/1.1"])
-    return context
-
-
 class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]]):
     """
     An asynchronous client of the Opsgenie Incident and Incident Timeline APIs.
@@ -95,16 +66,19 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
     """
 
     def __init__(self, settings: ClientSettings, *, max_connections: int = MAX_CONNECTIONS) -> None:
+        from airflow_provider_opsgenie_incident.client.async_exchange import AsyncExchange, ssl_context
+
         self.settings = settings
         # Reads to verify an ambiguous write: their own retry budget plus the pauses between them.
         self._verify_budget = settings.retry.total_timeout + settings.retry.verify_window
         https = settings.base_url.startswith("https:")
-        self._http = AsyncHttp11Pool(
+        self._exchange = AsyncExchange(
             settings.base_url,
             headers=auth_headers(settings.api_key),
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
-            ssl_context=_ssl_context(settings.ca_bundle()) if https else None,
+            attempt_timeout=settings.attempt_deadline,
+            tls=ssl_context(settings.ca_bundle()) if https else None,
             proxy=settings.resolved_proxy(),
             max_connections=max_connections,
         )
@@ -123,12 +97,12 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
-        await self._http.aclose()
+        await self._exchange.aclose()
 
     @property
     def is_closed(self) -> bool:
         """Whether :meth:`aclose` was called."""
-        return self._http.is_closed
+        return self._exchange.is_closed
 
     async def call(self, endpoint: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Call one catalogue endpoint by name with its Python-named arguments; the one way in."""
@@ -182,14 +156,9 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
             else prepared.path
         )
         body = None if prepared.body is None else json.dumps(prepared.body, ensure_ascii=False).encode()
-        try:
-            status, headers, content = await self._http.request(
-                prepared.method, target, body, "application/json"
-            )
-        except ExchangeError as error:
-            raise TransportError(
-                f"{prepared.method} {prepared.endpoint.name} failed: {error}", request_sent=error.request_sent
-            ) from None
+        status, headers, content = await self._exchange.request(
+            prepared.method, target, body, repeatable=prepared.repeatable, name=prepared.endpoint.name
+        )
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s: HTTP %s", prepared.method, prepared.path, status)
         return parse_response(status, headers, content)

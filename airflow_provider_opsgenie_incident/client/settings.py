@@ -130,7 +130,7 @@ class ClientSettings:
 
     @staticmethod
     def ca_bundle() -> str | bool:
-        """Return the CA bundle requests and httpx would take from the environment, else True."""
+        """Return the CA bundle requests would take from the environment, else True; both clients use it."""
         return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
     def incident_url(self, incident_id: str = "", incident: Mapping[str, Any] | None = None) -> str | None:

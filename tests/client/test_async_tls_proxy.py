@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime
 import ssl
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -98,7 +99,7 @@ async def test_tls_with_the_connection_ca_bundle(make_settings, emu, tls_cert, m
         async with AsyncOpsgenieIncidentClient(make_settings(base_url=f"https://localhost:{port}")) as client:
             for _ in range(3):
                 assert (await client.list_incidents(**LIST))["data"] == []
-            assert client._http.connections_opened == 1
+            assert client._exchange.connections_opened == 1
     assert emu.requests[-1].headers["host"] == f"localhost:{port}"
 
 
@@ -117,14 +118,25 @@ async def test_tls_refuses_an_unverified_server_before_sending(
         async with AsyncOpsgenieIncidentClient(settings) as client:
             with pytest.raises(TransportError) as caught:
                 await client.create_incident(message="m")
-    assert caught.value.request_sent is False
-    assert "ConnectError" in str(caught.value)
+    assert (caught.value.cause, caught.value.request_sent) == ("tls", False)
     assert emu.requests == []
 
 
 @contextlib.asynccontextmanager
-async def _proxy(seen: list[bytes], answer: bytes | None = None) -> AsyncIterator[int]:
-    """A loopback proxy: CONNECT tunnels (or ``answer`` instead); other requests get a canned answer."""
+async def _proxy(
+    seen: list[bytes],
+    answer: bytes | None = None,
+    *,
+    keep_open: bool = False,
+    after_ok: bytes = b"",
+    pause: float = 0.0,
+) -> AsyncIterator[int]:
+    """
+    A loopback proxy: CONNECT tunnels (or ``answer`` instead); other requests get a canned answer.
+
+    With ``keep_open`` the connection stays open after ``answer`` until the client closes it.
+    ``after_ok`` is sent after the tunnel's ``200``, ``pause`` seconds later, before any tunnelled byte.
+    """
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
@@ -132,11 +144,18 @@ async def _proxy(seen: list[bytes], answer: bytes | None = None) -> AsyncIterato
         if answer is not None or not head.startswith(b"CONNECT "):
             writer.write(answer or b'HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n{"data": []}')
             await writer.drain()
+            if keep_open:
+                with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+                    await reader.read()
             writer.close()
             return
         host, port = head.split(b" ")[1].decode().rsplit(":", 1)
         upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", int(port))
-        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n" + (b"" if pause else after_ok))
+        if pause:
+            await writer.drain()
+            await asyncio.sleep(pause)
+            writer.write(after_ok)
         await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
 
     async with _server(handle) as port:
@@ -182,9 +201,62 @@ async def test_a_proxy_refusing_the_tunnel_is_never_sent(make_settings, emu, tls
         async with AsyncOpsgenieIncidentClient(settings) as client:
             with pytest.raises(TransportError) as caught:
                 await client.create_incident(message="m")
-    assert caught.value.request_sent is False
-    assert "ProxyError (CONNECT answered 407)" in str(caught.value)
+    assert (caught.value.cause, caught.value.request_sent) == ("proxy", False)
+    assert "407" in str(caught.value)
     assert emu.requests == []
+
+
+FORGED = b'HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n{"data": [{"id": "forged-1"}]}'
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("pause", "outcome"), [(0.0, "answer"), (0.05, "tls")], ids=["with-the-200", "before-the-handshake"]
+)
+async def test_bytes_a_proxy_sends_after_its_200_are_never_an_answer(
+    pause, outcome, make_settings, emu, tls_cert, monkeypatch
+):
+    """
+    After ``200`` to CONNECT only the TLS handshake is read.
+
+    Bytes that come with the ``200`` are dropped with it; bytes that come later reach the handshake,
+    which fails. Either way no forged answer is read.
+    """
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_cert[0]))
+    async with _tls_front(emu, tls_cert) as port, _proxy([], after_ok=FORGED, pause=pause) as proxy_port:
+        settings = make_settings(
+            base_url=f"https://localhost:{port}", proxy=f"http://127.0.0.1:{proxy_port}", retry=ONE_TRY
+        )
+        async with AsyncOpsgenieIncidentClient(settings) as client:
+            if outcome == "answer":
+                assert (await client.list_incidents(**LIST))["data"] == []
+                return
+            with pytest.raises(TransportError) as caught:
+                await client.list_incidents(**LIST)
+    assert (caught.value.cause, caught.value.request_sent) == ("tls", False)
+    assert emu.requests == []
+
+
+@pytest.mark.asyncio
+async def test_a_proxy_that_answers_200_and_never_tunnels_ends_at_the_connect_timeout(
+    make_settings, emu, tls_cert, monkeypatch
+):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_cert[0]))
+    answer = b"HTTP/1.1 200 Connection established\r\n\r\n" + FORGED
+    async with _tls_front(emu, tls_cert) as port, _proxy([], answer, keep_open=True) as proxy_port:
+        settings = make_settings(
+            base_url=f"https://localhost:{port}",
+            proxy=f"http://127.0.0.1:{proxy_port}",
+            connect_timeout=0.5,
+            retry=ONE_TRY,
+        )
+        async with AsyncOpsgenieIncidentClient(settings) as client:
+            started = time.monotonic()
+            with pytest.raises(TransportError) as caught:
+                await client.list_incidents(**LIST)
+            elapsed = time.monotonic() - started
+    assert (caught.value.cause, caught.value.request_sent) == ("connect", False)
+    assert 0.5 <= elapsed < 1.5
 
 
 @pytest.mark.parametrize("proxy", ["https://proxy.local:3128", "socks5://proxy.local:1080"])
