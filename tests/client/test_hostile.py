@@ -133,8 +133,13 @@ CASES: dict[str, Case] = {
         lambda: stream(OK + b"Connection: close\r\n\r\n", endless(b"", b"x")), "body_too_large"
     ),
     # Time.
+    # aiohttp, in about one run of twenty, sets the parser's error aside and idles to the deadline.
     "endless-chunk-size-line": _case(
-        lambda: stream(CHUNKED, endless(b"", b"1")), "malformed", "headers_too_large", "body_too_large"
+        lambda: stream(CHUNKED, endless(b"", b"1")),
+        "malformed",
+        "headers_too_large",
+        "body_too_large",
+        "deadline",
     ),
     "endless-trailer": _case(
         lambda: stream(CHUNKED + b"0\r\n", endless(b"", b"X-Trailer: t\r\n")),
