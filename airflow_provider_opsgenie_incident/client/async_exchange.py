@@ -27,6 +27,7 @@ with a middleware that stops that, so the retry policy and the verification deci
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import ssl
 from typing import TYPE_CHECKING, Any
@@ -239,6 +240,9 @@ class AsyncExchange:
             connect=connect_timeout,
             sock_connect=connect_timeout,
             sock_read=read_timeout,
+            # aiohttp rounds timeouts of 5 s and more up to the next whole second of the loop clock
+            # (here and in the connector); a deadline should end when it says.
+            ceil_threshold=math.inf,
         )
         self._max_connections = max_connections
         self._keepalive_expiry = keepalive_expiry
@@ -258,6 +262,7 @@ class AsyncExchange:
             limit_per_host=0,
             ssl=self._tls if self._tls is not None else True,
             keepalive_timeout=self._keepalive_expiry,
+            timeout_ceil_threshold=math.inf,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,

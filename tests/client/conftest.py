@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
@@ -11,8 +13,10 @@ from airflow_provider_opsgenie_incident.client import ClientSettings, RetrySetti
 from airflow_provider_opsgenie_incident.client.sync import OpsgenieIncidentClient
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import AsyncIterator, Callable, Iterator
+    from contextlib import AbstractAsyncContextManager
 
+    from airflow_provider_opsgenie_incident.client.async_exchange import AsyncExchange
     from airflow_provider_opsgenie_incident.emulator import OpsgenieEmulator
 
 #: Retries that keep every fault test well under a second.
@@ -94,3 +98,47 @@ def ids(client: OpsgenieIncidentClient, emu: OpsgenieEmulator) -> dict[str, str]
         "entry": entry["data"]["id"],
         "request": accepted["requestId"],
     }
+
+
+@pytest.fixture
+def canned_server() -> Callable[..., AbstractAsyncContextManager[str]]:
+    """
+    Return ``canned_server(answers, pause=0.01)``, a loopback server for framings the emulator never sends.
+
+    Each connection is served ``answers`` in turn, one per request head, each written in the pieces
+    given with ``pause`` seconds between them; then it is closed. It yields the server's base URL.
+    """
+
+    @contextlib.asynccontextmanager
+    async def serve_answers(answers: list[list[bytes]], pause: float = 0.01) -> AsyncIterator[str]:
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            # Cancelled at the end of the test, when the client keeps its connection open: not an error.
+            with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+                for pieces in answers:
+                    await reader.readuntil(b"\r\n\r\n")
+                    for piece in pieces:
+                        writer.write(piece)
+                        await writer.drain()
+                        await asyncio.sleep(pause)
+            writer.close()
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.close()
+
+    return serve_answers
+
+
+@pytest.fixture
+def exchange_for() -> Callable[..., AsyncExchange]:
+    """Return ``exchange_for(url, **timeouts)``: a bare async exchange (1 s timeouts, 2 s deadline)."""
+    from airflow_provider_opsgenie_incident.client.async_exchange import AsyncExchange
+
+    def make(url: str, **timeouts: float) -> AsyncExchange:
+        chosen = {"connect_timeout": 1.0, "read_timeout": 1.0, "attempt_timeout": 2.0, **timeouts}
+        return AsyncExchange(url, headers={"Accept": "application/json"}, **chosen)
+
+    return make

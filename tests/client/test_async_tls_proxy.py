@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import socket
 import ssl
 import time
 from typing import TYPE_CHECKING
@@ -257,6 +258,22 @@ async def test_a_proxy_that_answers_200_and_never_tunnels_ends_at_the_connect_ti
             elapsed = time.monotonic() - started
     assert (caught.value.cause, caught.value.request_sent) == ("connect", False)
     assert 0.5 <= elapsed < 1.5
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("through_proxy", [False, True], ids=["api", "proxy"])
+async def test_a_refused_connection_is_never_sent(through_proxy, make_settings, emu, tls_cert, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_cert[0]))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    target = {"proxy": f"http://127.0.0.1:{closed}"} if through_proxy else {}
+    settings = make_settings(base_url=f"https://localhost:{closed}", retry=ONE_TRY, **target)
+    async with AsyncOpsgenieIncidentClient(settings) as client:
+        with pytest.raises(TransportError) as caught:
+            await client.create_incident(message="m")
+    assert (caught.value.cause, caught.value.request_sent) == ("proxy" if through_proxy else "connect", False)
+    assert caught.value.url == f"https://localhost:{closed}/v1/incidents/create"
 
 
 @pytest.mark.parametrize("proxy", ["https://proxy.local:3128", "socks5://proxy.local:1080"])

@@ -6,8 +6,6 @@ import asyncio
 import contextlib
 import gzip
 import time
-import zlib
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,11 +17,7 @@ from airflow_provider_opsgenie_incident.client import (
 )
 from airflow_provider_opsgenie_incident.client.async_exchange import AsyncExchange
 from airflow_provider_opsgenie_incident.client.asynchronous import AsyncOpsgenieIncidentClient
-from airflow_provider_opsgenie_incident.client.limits import MAX_BODY_BYTES, MAX_HEADER_COUNT
 from airflow_provider_opsgenie_incident.emulator import Fault
-
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
 
 LIST = {"query": "status:open"}
 ONE_TRY = RetrySettings(max_attempts=1)
@@ -92,20 +86,6 @@ async def test_read_timeout_is_the_longest_silence(make_settings, emu):
 
 
 @pytest.mark.asyncio
-async def test_a_trickling_answer_ends_at_the_attempt_deadline():
-    head = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
-    async with _canned_server([[head, *[b" "] * 200]], pause=0.05) as url:
-        pool = _pool_for(url, read_timeout=1, attempt_timeout=0.5)
-        started = time.monotonic()
-        with pytest.raises(TransportError) as caught:
-            await pool.request("GET", "/x")
-        elapsed = time.monotonic() - started
-        await pool.aclose()
-    assert (caught.value.cause, caught.value.request_sent) == ("deadline", True)
-    assert 0.5 <= elapsed < 1.0
-
-
-@pytest.mark.asyncio
 async def test_a_cancelled_call_leaves_no_half_read_connection(make_settings, emu):
     async with AsyncOpsgenieIncidentClient(make_settings()) as client:
         emu.add_fault(Fault("delay", seconds=0.5))
@@ -160,35 +140,6 @@ async def test_connect_timeout_is_never_sent_so_even_a_create_is_retried(make_se
 # -- a canned server, for framings the emulator never sends ------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def _canned_server(answers: list[list[bytes]], pause: float = 0.01) -> AsyncIterator[str]:
-    """Serve ``answers`` in turn, one per request, each written in the pieces given; then close."""
-    heads: list[bytes] = []
-
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        # Cancelled at the end of the test, when the client keeps its connection open: not an error.
-        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
-            for pieces in answers:
-                heads.append(await reader.readuntil(b"\r\n\r\n"))
-                for piece in pieces:
-                    writer.write(piece)
-                    await writer.drain()
-                    await asyncio.sleep(pause)
-        writer.close()
-
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.close()
-
-
-def _pool_for(url: str, **options: float) -> AsyncExchange:
-    timeouts = {"connect_timeout": 1.0, "read_timeout": 1.0, "attempt_timeout": 2.0, **options}
-    return AsyncExchange(url, headers={"Accept": "application/json"}, **timeouts)
-
-
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
     ("pieces", "reused"),
@@ -214,9 +165,9 @@ def _pool_for(url: str, **options: float) -> AsyncExchange:
     ],
     ids=["content-length-in-pieces", "chunked-split-mid-line", "interim-100", "connection-close", "gzip"],
 )
-async def test_response_framings(pieces, reused):
-    async with _canned_server([pieces, pieces]) as url:
-        pool = _pool_for(url)
+async def test_response_framings(pieces, reused, canned_server, exchange_for):
+    async with canned_server([pieces, pieces]) as url:
+        pool = exchange_for(url)
         status, headers, body = await pool.request("GET", "/x")
         assert (status, body) == (200, b'{"a":"bc"}')
         assert headers.get("CONTENT-TYPE") == headers.get("content-type")
@@ -226,9 +177,9 @@ async def test_response_framings(pieces, reused):
 
 
 @pytest.mark.asyncio
-async def test_a_body_delimited_by_the_close():
-    async with _canned_server([[b"HTTP/1.0 200 OK\r\n\r\n", b"partial ", b"then closed"]]) as url:
-        pool = _pool_for(url)
+async def test_a_body_delimited_by_the_close(canned_server, exchange_for):
+    async with canned_server([[b"HTTP/1.0 200 OK\r\n\r\n", b"partial ", b"then closed"]]) as url:
+        pool = exchange_for(url)
         assert (await pool.request("GET", "/x"))[2] == b"partial then closed"
         await pool.aclose()
 
@@ -246,8 +197,8 @@ async def test_a_body_delimited_by_the_close():
     ],
     ids=["not-http", "cut-short", "chunked-cut-short", "no-response", "bad-header", "switching-protocols"],
 )
-async def test_broken_responses_are_typed_errors(pieces, cause, make_settings):
-    async with _canned_server([pieces]) as url:
+async def test_broken_responses_are_typed_errors(pieces, cause, make_settings, canned_server):
+    async with canned_server([pieces]) as url:
         settings = make_settings(base_url=url, retry=ONE_TRY)
         async with AsyncOpsgenieIncidentClient(settings) as client:
             with pytest.raises(TransportError) as caught:
@@ -324,142 +275,20 @@ async def test_a_prepared_request_is_sent_under_the_same_policy(settings, emu):
     assert [r.fault for r in emu.requests] == ["status", None, None]
 
 
-# -- content codings and limits --------------------------------------------------------------
-
-
-@pytest.mark.asyncio
-@pytest.mark.parametrize(
-    ("compress", "encoding"),
-    [
-        (zlib.compress, "deflate"),
-        (lambda data: zlib.compress(data)[2:-4], "deflate"),
-        (gzip.compress, "gzip"),
-    ],
-    ids=["zlib-deflate", "raw-deflate", "gzip"],
-)
-async def test_content_codings_are_decoded(compress, encoding):
-    body = compress(b'{"a":"bc"}')
-    answer = b"HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Length: %d\r\n\r\n" % (
-        encoding.encode(),
-        len(body),
-    )
-    async with _canned_server([[answer + body]]) as url:
-        pool = _pool_for(url)
-        assert (await pool.request("GET", "/x"))[2] == b'{"a":"bc"}'
-        await pool.aclose()
-
-
-_CHUNKED = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-
-
-@pytest.mark.asyncio
-@pytest.mark.parametrize(
-    ("answer", "cause"),
-    [
-        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "malformed"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "malformed"),
-        (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\n{}", "malformed"),
-        (b"HTTP/1.1 200 OK\r\nX: " + b"y" * 70_000, "headers_too_large"),
-        (b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * (MAX_HEADER_COUNT + 1) + b"\r\n", "headers_too_large"),
-        (b"HTTP/1.1 200 OK\r\n" + b"X: %s\r\n" % (b"y" * 8000) * 9 + b"\r\n", "headers_too_large"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY_BYTES + 1), "body_too_large"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}x", "malformed"),
-        (
-            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
-            "malformed",
-        ),
-        (_CHUNKED + b"-3\r\n{}\r\n0\r\n\r\n", "malformed"),
-        (_CHUNKED + b"0x2\r\n{}\r\n0\r\n\r\n", "malformed"),
-        (_CHUNKED + b"4_2\r\n{}\r\n0\r\n\r\n", "malformed"),
-        (_CHUNKED + b"10000000000000000\r\n" + b"x" * 65536, "malformed"),
-        (_CHUNKED + b"1" * 100_000, "malformed"),
-        (_CHUNKED + b"2\r\n{}0\r\n\r\n", "malformed"),
-        (_CHUNKED + b"2\r\n{}\r\n0\r\n" + b"X: y\r\n" * 5000, "headers_too_large"),
-        (b"HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\n{}", "malformed"),
-        (b"HTTP/1.1 200 OK\r\nX: a\x00b\r\nContent-Length: 2\r\n\r\n{}", "malformed"),
-    ],
-    ids=[
-        "bad-chunk-size",
-        "bad-length",
-        "corrupt-gzip",
-        "huge-line",
-        "too-many-fields",
-        "huge-section",
-        "declared-too-large",
-        "two-content-lengths",
-        "transfer-encoding-and-content-length",
-        "chunk-size-negative",
-        "chunk-size-0x",
-        "chunk-size-underscore",
-        "chunk-size-2-to-the-64",
-        "endless-chunk-size-line",
-        "no-crlf-after-chunk-data",
-        "endless-trailer",
-        "status-2000",
-        "nul-in-a-header-value",
-    ],
-)
-async def test_unreadable_responses_are_typed_errors(answer, cause):
-    async with _canned_server([[answer]]) as url:
-        pool = _pool_for(url)
-        with pytest.raises(TransportError) as caught:
-            await pool.request("GET", "/x")
-        assert (caught.value.cause, caught.value.request_sent, caught.value.url) == (cause, True, f"{url}/x")
-        await pool.aclose()
-
-
-@pytest.mark.asyncio
-@pytest.mark.parametrize(
-    ("head", "repeated"),
-    [(b"", b"HTTP/1.1 100 Continue\r\n\r\n"), (_CHUNKED, b"1000\r\n" + b"x" * 4096 + b"\r\n")],
-    ids=["endless-100-continue", "endless-chunks"],
-)
-async def test_an_endless_answer_ends_at_the_attempt_deadline(head, repeated):
-    async with _canned_server([[head, *[repeated] * 100_000]], pause=0.001) as url:
-        pool = _pool_for(url, read_timeout=1, attempt_timeout=0.5)
-        started = time.monotonic()
-        with pytest.raises(TransportError) as caught:
-            await pool.request("GET", "/x")
-        elapsed = time.monotonic() - started
-        await pool.aclose()
-    assert caught.value.cause == "deadline"
-    assert 0.5 <= elapsed < 1.5
-
-
-@pytest.mark.asyncio
-async def test_a_gzip_bomb_stops_at_the_decoded_body_cap():
-    """50 KB of gzip that would expand to 48 MiB: the decoded bytes are counted, memory stays bounded."""
-    import tracemalloc
-
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
-    block = b"\0" * (1024 * 1024)
-    bomb = b"".join(compressor.compress(block) for _ in range(48)) + compressor.flush()
-    head = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(bomb)
-    async with _canned_server([[head + bomb]]) as url:
-        pool = _pool_for(url)
-        tracemalloc.start()
-        try:
-            with pytest.raises(TransportError) as caught:
-                await pool.request("GET", "/x")
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-        await pool.aclose()
-    assert caught.value.cause == "body_too_large"
-    assert peak < MAX_BODY_BYTES + 16 * 1024 * 1024
+# -- kept-alive connections: unasked-for answers, writes on a broken connection ---------------
 
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("delay", [0.0, 0.05], ids=["with-the-answer", "while-idle"])
-async def test_an_answer_nobody_asked_for_is_never_taken_for_the_next_one(delay):
+async def test_an_answer_nobody_asked_for_is_never_taken_for_the_next_one(delay, canned_server, exchange_for):
     """A second answer on a kept-alive connection spoils it, whether it comes at once or while idle."""
     forged = b'HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n"forged"'
     answers = [[b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", *([forged] if delay else [])]]
     if not delay:
         answers[0] = [answers[0][0] + forged]
     answers.append([b'HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n"real"'])
-    async with _canned_server(answers, pause=delay) as url:
-        pool = _pool_for(url)
+    async with canned_server(answers, pause=delay) as url:
+        pool = exchange_for(url)
         assert (await pool.request("POST", "/x", b"{}", repeatable=False))[2] == b"{}"
         await asyncio.sleep(0.15)
         assert (await pool.request("POST", "/x", b"{}", repeatable=False))[2] == b"{}"
@@ -494,3 +323,31 @@ async def test_a_create_reset_on_a_kept_alive_connection_is_searched_for_then_se
     assert len(emu.requests) > len(creates) + 1  # the searches made between the two creates
     emu.wait_until_processed()
     assert len(emu.incidents()) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_deadline_that_passes_while_connecting_is_never_sent(make_settings):
+    with _unaccepting_port() as port:
+        settings = make_settings(
+            base_url=f"http://127.0.0.1:{port}", connect_timeout=5, attempt_timeout=0.3, retry=ONE_TRY
+        )
+        async with AsyncOpsgenieIncidentClient(settings) as client:
+            started = time.monotonic()
+            with pytest.raises(TransportError) as caught:
+                await client.create_incident(message="m")
+            elapsed = time.monotonic() - started
+    assert (caught.value.cause, caught.value.request_sent) == ("deadline", False)
+    assert 0.3 <= elapsed < 1.3
+
+
+@pytest.mark.asyncio
+async def test_an_exchange_waiting_its_turn_has_not_started_its_deadline(make_settings, emu):
+    emu.add_fault(Fault("delay", seconds=0.3, times=None))
+    settings = make_settings(attempt_timeout=0.6, retry=ONE_TRY)
+    async with AsyncOpsgenieIncidentClient(settings, max_connections=1) as client:
+        started = time.monotonic()
+        results = await asyncio.gather(*(client.list_incidents(**LIST) for _ in range(3)))
+        elapsed = time.monotonic() - started
+        assert _pool(client).connections_opened == 1
+    assert all(result["data"] == [] for result in results)
+    assert elapsed >= 0.9
