@@ -166,14 +166,16 @@ def _classify(
         return "read_timeout", None, f"no byte within {timeout.sock_read:g} s"
     if isinstance(error, TimeoutError):
         return "deadline", None, f"no complete answer within the attempt's {timeout.total:g} s"
-    if isinstance(error, aiohttp.ClientResponseError):
-        # The head could not be parsed: aiohttp raises over the parser's error, which for too many
-        # fields is a plain BadHttpMessage told apart only by its text.
+    if isinstance(error, (aiohttp.ClientResponseError, aiohttp.ClientPayloadError)):
+        # The head or a chunked body's trailer broke a limit: aiohttp raises over the parser's error,
+        # which for too many fields is a plain BadHttpMessage told apart only by its text. A trailer
+        # that does so while the body is read surfaces as a payload "not completed".
         for inner in _chain(error):
             if isinstance(inner, http_exceptions.LineTooLong) or (
                 isinstance(inner, http_exceptions.BadHttpMessage) and "Too many headers" in inner.message
             ):
                 return "headers_too_large", None, inner.message
+    if isinstance(error, aiohttp.ClientResponseError):
         return "malformed", None, error.message
     if isinstance(error, aiohttp.ClientPayloadError):
         # The same parser errors say "too short" when the connection closed mid-body (aiohttp then

@@ -162,7 +162,7 @@ _TAG = re.compile(r"<(script|style)\b.*?</\1>|<[^>]*>", re.IGNORECASE | re.DOTAL
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
-def _error_message(payload: Any, content: bytes) -> str:
+def _error_message(payload: Any, content: bytes | bytearray) -> str:
     """Return the server's message, or the readable start of a body that is not JSON (HTML: its title)."""
     if isinstance(payload, dict) and isinstance(payload.get("message"), str):
         text = str(payload["message"])
@@ -173,7 +173,7 @@ def _error_message(payload: Any, content: bytes) -> str:
     return truncate(" ".join(text.split()), MESSAGE_CHARS) or "no response body"
 
 
-def parse_response(status: int, headers: Mapping[str, str], content: bytes) -> dict[str, Any]:
+def parse_response(status: int, headers: Mapping[str, str], content: bytes | bytearray) -> dict[str, Any]:
     """
     Turn a response into its JSON object, or raise the matching typed error.
 

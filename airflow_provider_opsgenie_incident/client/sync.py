@@ -2,10 +2,16 @@
 
 ``requests`` is imported when a client is built, not when this package is imported, so DAG files
 that only name our operators never load it.
+
+Every exchange is bounded: the :mod:`.watchdog` ends it at the attempt's total deadline, and the
+strict connection classes of :mod:`.sync_bounds` cap the header section and the decoded body and
+refuse broken framing. A failure becomes one ``TransportError`` naming its cause and URL, and
+whether the request may have left (the retry policy and the write verification decide on that).
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import time
@@ -26,14 +32,17 @@ from airflow_provider_opsgenie_incident.client.retry import (
     retrying,
 )
 from airflow_provider_opsgenie_incident.client.verification import verify
+from airflow_provider_opsgenie_incident.client.watchdog import current, watch
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     import requests
 
+    from airflow_provider_opsgenie_incident.client.limits import TransportCause
     from airflow_provider_opsgenie_incident.client.protocol import PreparedRequest
     from airflow_provider_opsgenie_incident.client.settings import ClientSettings
+    from airflow_provider_opsgenie_incident.client.watchdog import Exchange
 
 __all__ = ["OpsgenieIncidentClient"]
 
@@ -47,17 +56,26 @@ def _urllib3_error() -> type[Exception]:
     return HTTPError
 
 
-def _never_sent(error: BaseException) -> bool:
-    """Tell whether a requests failure happened before any byte of the request left (safe to repeat)."""
+def _cause(exchange: Exchange, error: BaseException) -> TransportCause:
+    """Name why an exchange failed (a :data:`.TransportCause`): its own record first, then the error type."""
     import requests
-    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+    from urllib3.exceptions import DecodeError, ReadTimeoutError
 
-    if isinstance(error, (requests.exceptions.ConnectTimeout, requests.exceptions.ProxyError)):
-        return True
-    # requests wraps urllib3's MaxRetryError, whose reason tells whether a connection was ever made.
-    cause = error.args[0] if error.args else None
-    reason = getattr(cause, "reason", cause)
-    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
+    # The watchdog's shutdown cuts whatever was being read: past the deadline, that is the cause.
+    if exchange.expired:
+        return "deadline"
+    if exchange.cause is not None:
+        return exchange.cause
+    if isinstance(error, requests.exceptions.ProxyError):
+        return "proxy"
+    if isinstance(error, requests.exceptions.SSLError):
+        return "tls"
+    if isinstance(error, (requests.exceptions.ReadTimeout, ReadTimeoutError)):
+        # Before the request left, a timeout is the TLS handshake's: no connection was made.
+        return "read_timeout" if exchange.sent else "connect"
+    if isinstance(error, DecodeError):
+        return "malformed"
+    return "reset" if exchange.sent else "connect"
 
 
 class OpsgenieIncidentClient(SyncMethods):
@@ -75,6 +93,8 @@ class OpsgenieIncidentClient(SyncMethods):
     def __init__(self, settings: ClientSettings) -> None:
         import requests
 
+        from airflow_provider_opsgenie_incident.client.sync_bounds import BoundedAdapter, read_body
+
         self.settings = settings
         # Reads to verify an ambiguous write: their own retry budget plus the pauses between them.
         self._verify_budget = settings.retry.total_timeout + settings.retry.verify_window
@@ -82,6 +102,8 @@ class OpsgenieIncidentClient(SyncMethods):
         # The environment is read once here; trust_env=False stops requests re-reading proxy and
         # netrc settings on every call, which otherwise costs more than the HTTP exchange itself.
         self._session.trust_env = False
+        for scheme in ("https://", "http://"):
+            self._session.mount(scheme, BoundedAdapter())
         self._session.headers.update(protocol.auth_headers(settings.api_key))
         proxy = settings.resolved_proxy()
         if proxy:
@@ -98,7 +120,9 @@ class OpsgenieIncidentClient(SyncMethods):
         self._proxies = dict(self._session.proxies)
         self._base_url = settings.base_url
         self._adapter = self._session.get_adapter(settings.base_url)
-        self._timeout = (settings.connect_timeout, settings.read_timeout)
+        self._read_body = read_body
+        self._deadline = settings.attempt_deadline
+        self._timeout = (min(settings.connect_timeout, self._deadline), settings.read_timeout)
         # The account's pacer, shared in this process, decides when each exchange may go out.
         pacer = pacer_for(settings.base_url, settings.api_key)
         self._send = pacer.wrap(self._send, settings.retry.total_timeout)  # type: ignore[method-assign,assignment]
@@ -153,23 +177,38 @@ class OpsgenieIncidentClient(SyncMethods):
             return found if found is not None else policy(self._send, prepared)
 
     def _send(self, prepared: PreparedRequest) -> dict[str, Any]:
-        """Make one HTTP exchange; the only place this client touches the network."""
+        """Make one bounded HTTP exchange; the only place this client touches the network."""
         import requests
 
+        exchange = watch(self._deadline)
+        current.exchange = exchange
+        response = None
         try:
             response = self._adapter.send(
                 self._wire_request(prepared),
+                stream=True,
                 timeout=self._timeout,
                 verify=self._verify,
                 proxies=self._proxies,
             )
-            # Read the body through urllib3 directly: fully read, the connection goes back to the pool.
-            content = response.raw.read(decode_content=True)
-        except (requests.RequestException, _urllib3_error()) as error:
+            content = self._read_body(response.raw)
+        except (requests.RequestException, http.client.HTTPException, OSError, _urllib3_error()) as error:
+            if response is not None:
+                response.close()
+            cause = _cause(exchange, error)
+            if cause == "deadline":
+                detail = f"no complete answer within the attempt's {self._deadline:g} s"
+            else:
+                detail = exchange.message if cause == exchange.cause else type(error).__name__
             raise TransportError(
-                f"{prepared.method} {prepared.endpoint.name} failed: {type(error).__name__}",
-                request_sent=not _never_sent(error),
+                f"{prepared.method} {prepared.endpoint.name} failed: {cause}: {detail}",
+                request_sent=exchange.sent,
+                cause=cause,
+                url=self._base_url + prepared.path,
             ) from None
+        finally:
+            exchange.finish()
+            current.exchange = None
         return protocol.parse_response(response.status_code, response.headers, content)
 
     def _wire_request(self, prepared: PreparedRequest) -> requests.PreparedRequest:
