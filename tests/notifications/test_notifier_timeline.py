@@ -219,3 +219,73 @@ def test_an_entry_on_an_open_incident_costs_fewer_requests_than_a_note(
         "list_timeline_entries",
         "add_timeline_entry",
     ]
+
+
+STORY_DAG = """
+from datetime import timedelta
+
+from airflow.sdk import DAG, task
+
+from airflow_provider_opsgenie_incident.notifications.incident import opsgenie_incident_callbacks
+
+with DAG(
+    dag_id="timeline_story_run",
+    schedule=None,
+    params={"fail": True},
+    default_args={
+        "retries": 1,
+        "retry_delay": timedelta(seconds=0),
+        **opsgenie_incident_callbacks(on_retry=True),
+    },
+) as dag:
+
+    @task
+    def load(params=None, ti=None):
+        if params["fail"]:
+            raise RuntimeError(f"try {ti.try_number} refused")
+
+    load()
+"""
+
+
+def test_real_runs_tell_the_story_at_the_task_instances_end_times(
+    opsgenie_incident_connection: OpsgenieEmulator, run_dag: Any
+) -> None:
+    emulator = opsgenie_incident_connection
+    failed = [run_dag(STORY_DAG), run_dag(STORY_DAG)]
+    succeeded = run_dag(STORY_DAG, run_conf={"fail": False})
+    assert [run.state for run in failed] == ["failed", "failed"]
+    assert succeeded.state == "success"
+    [incident] = emulator.incidents()
+    entries = custom(emulator, incident["id"])
+    assert [lines(entry)[0] for entry in entries] == [
+        "Failed: timeline_story_run.load, try 2 of 2",  # run 1's retry came with nothing open
+        "Retrying: timeline_story_run.load, try 1 of 2 failed",
+        "Failed: timeline_story_run.load, try 2 of 2",
+        "Recovered: timeline_story_run.load succeeded on try 1 of 2",
+    ]
+    assert lines(entries[1])[1] == "Error: RuntimeError: try 1 refused"
+    from airflow.models.taskinstancehistory import TaskInstanceHistory
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.query(TaskInstanceHistory).filter(TaskInstanceHistory.dag_id == "timeline_story_run")
+        tries = {(row.run_id, row.try_number): (row.start_date, row.end_date) for row in rows}
+    for result in (*failed, succeeded):
+        for ti in result.dag_run.get_task_instances():
+            tries[(ti.run_id, ti.try_number)] = (ti.start_date, ti.end_date)
+    windows = [
+        tries[(failed[0].dag_run.run_id, 2)],
+        tries[(failed[1].dag_run.run_id, 1)],
+        tries[(failed[1].dag_run.run_id, 2)],
+        tries[(succeeded.dag_run.run_id, 1)],
+    ]
+    # Each entry is stamped within its own try, at the moment the task runner saw it end (dag.test()
+    # stores the try's end only after the callbacks; a real worker reports the runner's end, which
+    # make e2e checks to the millisecond).
+    stamps = [datetime.fromisoformat(entry["eventTime"].replace("Z", "+00:00")) for entry in entries]
+    assert all(start <= stamp <= end for stamp, (start, end) in zip(stamps, windows, strict=True)), (
+        stamps,
+        windows,
+    )
+    assert stamps == sorted(stamps)
