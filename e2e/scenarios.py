@@ -319,6 +319,21 @@ class Scenarios:
         self.check(
             self.wait_run("e2e_deadline", deadline_run) == "success", "the overrunning run still succeeds"
         )
+        for incident, title in (
+            (found, "Failed: DAG e2e_dag_callback"),
+            (overran, "Missed its deadline: DAG e2e_deadline"),
+        ):
+            if len(incident) != 1:
+                continue
+            entries = wait_for(
+                f"{title!r} on the timeline", lambda i=incident[0]: self.entries(i["id"]), 30, 0.5
+            )
+            self.check(
+                [e["description"]["name"].splitlines()[0] for e in entries] == [title]
+                and _seconds_between(entries[0]["eventTime"], incident[0]["createdAt"]) >= 0,
+                f"one timeline entry {title!r}, at the event's time (before the incident was opened)",
+                [(e["eventTime"], e["description"]["name"].splitlines()[0]) for e in entries],
+            )
 
     def story(self) -> None:
         """Fail, retry, fail, recover: the incident's timeline holds those four entries, in order, once."""
