@@ -217,12 +217,11 @@ def _join(
     """
     kept = open_now[0]
     closed = yield from _close(_abandoned(open_now[1:]), kept)
-    timeline, why = yield from _tell(kept["id"], entry)
-    accepted = None if timeline else (yield Call("add_note", {"identifier": kept["id"], "note": note}))
+    # Routing first: a slow timeline never holds the page of an incident whose creator died.
     yield from _route(kept, responders)
-    if accepted and accepted.get("requestId"):
-        yield Sleep(NOTE_SETTLE)
-        yield Wait(str(accepted["requestId"]))
+    timeline, why = yield from _tell(kept["id"], entry)
+    if not timeline:
+        yield from _note(kept["id"], note)
     return IncidentOutcome("noted", kept["id"], closed=tuple(closed), timeline=timeline, timeline_error=why)
 
 
