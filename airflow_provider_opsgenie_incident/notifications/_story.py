@@ -58,12 +58,11 @@ def entry(run: Run, kind: Kind) -> Entry:
     return Entry.of([redact_or_replace(line) for line in lines], key, run.event_time)
 
 
-def routed(client: OpsgenieIncidentClient) -> tuple[Routed, OpsgenieIncidentClient]:
-    """Return ``client`` with its timeline calls on a short budget, and the client that makes them."""
+def routed(client: OpsgenieIncidentClient) -> Routed:
+    """Return ``client`` with its timeline calls on a client of their own, with a short budget."""
     from airflow_provider_opsgenie_incident.client.sync import OpsgenieIncidentClient
 
-    timeline = OpsgenieIncidentClient(short_settings(client.settings))
-    return Routed(client, timeline), timeline
+    return Routed(client, OpsgenieIncidentClient(short_settings(client.settings)))
 
 
 @asynccontextmanager

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from airflow_provider_opsgenie_incident.client.flows import Flow, SyncApi
     from airflow_provider_opsgenie_incident.client.incidents import IncidentOutcome
     from airflow_provider_opsgenie_incident.client.settings import ClientSettings
+    from airflow_provider_opsgenie_incident.client.story import Entry
     from airflow_provider_opsgenie_incident.client.types import Responder
     from airflow_provider_opsgenie_incident.hooks.incident import IncidentDefaults, OpsgenieIncidentHook
     from airflow_provider_opsgenie_incident.notifications._run import Run
@@ -135,7 +136,7 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
         run = Run.from_context(context)
         return run, fingerprint.run_fingerprint(run.dag_id, run.task_id, self.fingerprint), incidents
 
-    def _entry(self, run: Run) -> Any:
+    def _entry(self, run: Run) -> Entry | None:
         """Return the event's timeline entry, or None when the timeline is off."""
         if not self.timeline:
             return None
@@ -150,7 +151,7 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
             return self.hook.client
         from airflow_provider_opsgenie_incident.notifications._story import routed
 
-        return routed(self.hook.client)[0]
+        return routed(self.hook.client)
 
     def notify(self, context: Context) -> None:
         """Run the notifier's flow with the synchronous client (worker, DAG processor)."""
