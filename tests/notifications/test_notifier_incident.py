@@ -354,3 +354,15 @@ def test_a_refused_create_still_records_the_failure(opsgenie_incident_connection
     assert "service_id" in note
     assert "details" in note
     assert "svc-retired] not found" in note
+
+
+def test_a_responder_with_an_int_id_is_refused_before_io_and_the_incident_says_why(
+    opsgenie_incident_connection: OpsgenieEmulator,
+) -> None:
+    emulator = opsgenie_incident_connection
+    OpsgenieIncidentFailureNotifier(responders=[{"type": "team", "name": "x", "id": 5}])(task_context())
+    [incident] = emulator.incidents()
+    assert not [r for r in emulator.requests if r.path.endswith("/responders")]
+    [note] = emulator.notes(incident["id"])
+    assert note["note"].startswith("Could not add the responders:")
+    assert "responder[0].id" in note["note"]
