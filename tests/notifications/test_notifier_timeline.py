@@ -289,3 +289,24 @@ def test_real_runs_tell_the_story_at_the_task_instances_end_times(
         windows,
     )
     assert stamps == sorted(stamps)
+
+
+@pytest.mark.asyncio
+async def test_async_notify_tells_the_story_and_falls_back_to_a_note(
+    opsgenie_incident_connection: OpsgenieEmulator,
+) -> None:
+    emulator = opsgenie_incident_connection
+    await OpsgenieIncidentFailureNotifier().async_notify(context(1, 3, 1, ValueError("boom")))
+    await OpsgenieIncidentFailureNotifier().async_notify(context(1, 3, 1, ValueError("boom")))  # again
+    emulator.add_fault(Fault("status", status=422, method="POST", path=ENTRIES))
+    await OpsgenieIncidentFailureNotifier().async_notify(context(2, 3, 2, ValueError("boom")))
+    await OpsgenieIncidentRecoveryNotifier().async_notify(context(3, 3, 3))
+    [incident] = emulator.incidents()
+    assert [lines(entry)[0] for entry in custom(emulator, incident["id"])] == [
+        "Failed: etl.load, try 1 of 4",
+        "Recovered: etl.load succeeded on try 3 of 4",
+    ]
+    assert [note["note"].splitlines()[0] for note in emulator.notes(incident["id"])] == [
+        "etl.load failed again.",
+        "etl.load succeeded in run manual__2025-01-01; resolved by Airflow.",
+    ]
