@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ["import_cost", "per_call", "wait_latency", "triggerer_scale", "failure_storm"]
+PARTS = ["import_cost", "per_call", "wait_latency", "triggerer_scale", "failure_storm", "throttled_storm"]
 PART_TIMEOUT = 300.0
 COLUMNS = ["metric", "ours", "baseline", "ratio", "target", "met"]
 

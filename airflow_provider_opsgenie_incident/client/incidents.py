@@ -43,7 +43,7 @@ from airflow_provider_opsgenie_incident.client.validation import fit
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["IncidentOutcome", "note_open", "open_or_note", "resolve_open"]
+__all__ = ["IncidentOutcome", "note_open", "open_or_note", "record_open", "resolve_open"]
 
 _PAGE = 100
 #: The tag prefix of the one-off marker by which a creator recognises its own incident.
@@ -328,7 +328,18 @@ def open_or_note(
     return IncidentOutcome("created", kept["id"], dropped=dropped, timeline=timeline, timeline_error=why)
 
 
-def note_open(tag: str, *, note: str, entry: Entry | None = None) -> Flow[IncidentOutcome]:
+def note_open(incident: Mapping[str, Any], note: str, entry: Entry | None = None) -> Flow[IncidentOutcome]:
+    """
+    Record a failure on an incident another notifier just found open, without searching.
+
+    Its responders were routed by that notifier. The failure is written once, as by
+    :func:`open_or_note`: as its timeline ``entry`` when given, else (or when the timeline refuses
+    it) as ``note`` (cut to fit); an ambiguous failure is verified before it is sent again.
+    """
+    return (yield from _join([incident], fit("add_note", {"note": note})["note"], (), entry))
+
+
+def record_open(tag: str, *, note: str, entry: Entry | None = None) -> Flow[IncidentOutcome]:
     """
     Record an event on the oldest open incident carrying ``tag``, if any; never create one.
 

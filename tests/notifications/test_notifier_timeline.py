@@ -206,14 +206,20 @@ def test_retries_are_off_by_default_in_the_callbacks_helper() -> None:
     assert send_opsgenie_incident_retry_notification is OpsgenieIncidentRetryNotifier
 
 
-def test_an_entry_on_an_open_incident_costs_fewer_requests_than_a_note(
+def test_a_failure_on_an_open_incident_costs_one_timeline_read_and_one_write(
     opsgenie_incident_connection: OpsgenieEmulator,
 ) -> None:
+    from airflow_provider_opsgenie_incident.client.sightings import reset_sightings
+
     emulator = opsgenie_incident_connection
     OpsgenieIncidentFailureNotifier()(context(1, 3, 1, ValueError("boom")))
     emulator.clear_requests()
     OpsgenieIncidentFailureNotifier()(context(2, 3, 2, ValueError("boom")))
-    # One search, one read of the timeline, one entry: no note, no request-status polls.
+    # The incident was just seen in this process: no search; no note, no request-status polls.
+    assert [r.endpoint for r in emulator.requests] == ["list_timeline_entries", "add_timeline_entry"]
+    reset_sightings()
+    emulator.clear_requests()
+    OpsgenieIncidentFailureNotifier()(context(3, 3, 3, ValueError("boom")))
     assert [r.endpoint for r in emulator.requests] == [
         "list_incidents",
         "list_timeline_entries",
