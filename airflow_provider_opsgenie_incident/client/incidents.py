@@ -185,11 +185,17 @@ def _route(kept: Mapping[str, Any], responders: Sequence[Mapping[str, Any]]) -> 
 def _tell(
     incident_id: str, entry: Entry | None, *, fresh: bool = False
 ) -> Flow[tuple[str | None, str | None]]:
-    """Write ``entry`` on the incident's timeline; return what became of it and, if dropped, why."""
+    """
+    Write ``entry`` on the incident's timeline; return what became of it and, if dropped, why.
+
+    A 404 is raised: the incident itself is gone, so a note would fail too (the caller looks again).
+    """
     if entry is None:
         return None, None
     try:
         return (yield from record(incident_id, entry, fresh=fresh)), None
+    except NotFoundError:
+        raise
     except OpsgenieIncidentError as error:
         return None, f"{type(error).__name__}: {error}"
 
@@ -370,7 +376,10 @@ def resolve_open(tag: str, *, note: str, entry: Entry | None = None) -> Flow[Inc
         return IncidentOutcome("nothing")
     timeline, why = None, None
     for incident in open_now:
-        told, error = yield from _tell(incident["id"], entry)
+        try:
+            told, error = yield from _tell(incident["id"], entry)
+        except NotFoundError:
+            continue  # deleted meanwhile: its resolve is skipped below
         timeline, why = timeline or told, why or error
     calls = [Call("resolve_incident", {"identifier": i["id"], "note": note}) for i in open_now]
     resolved, skipped = yield from _write_all(calls, tolerate=True)
