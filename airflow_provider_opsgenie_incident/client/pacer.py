@@ -9,8 +9,8 @@ sync or async, of one account in the process and decides *when* anyone may send;
 - Until a 429 is seen, a turn is given at once: no lock is taken and nothing waits.
 - A 429 holds every caller until the server's hint has passed, and spaces the turns after it by
   an interval that doubles on each round of 429s (a round: the requests sent before the last
-  adjustment) and shrinks a little with each answer that is not a 429, so the clients of a
-  process settle near the rate the bucket refills at; after ``QUIET`` seconds without a 429,
+  adjustment) and halves every 4 s without one, so the clients of a process settle near the
+  rate the bucket refills at; after ``QUIET`` seconds without a 429,
   turns are free again. A caller that reserved a turn before a
   later 429 takes a new one.
 - A turn that would come after the time budget of the call or of its flow is not reserved: the
@@ -44,8 +44,8 @@ T = TypeVar("T")
 MIN_INTERVAL = 0.05
 #: The widest spacing of turns, in seconds.
 MAX_INTERVAL = 5.0
-#: What the spacing is multiplied by on each answer that is not a 429.
-RELAX = 0.97
+#: What the spacing is multiplied by per second without a 429 (it halves in 4 s).
+RELAX = 0.5**0.25
 #: Seconds without a 429 after which turns are given at once again.
 QUIET = 10.0
 
@@ -83,6 +83,7 @@ class Pacer:
         self._free_at = 0.0  # monotonic: no turn before this
         self._interval = 0.0  # seconds between turns; 0 while not throttled
         self._adjusted_at = -math.inf  # when a 429 last widened the interval
+        self._relaxed_at = 0.0  # when the interval last changed
         self._generation = 0  # 429s seen: a turn reserved before the latest one is taken again
         #: 429 answers seen, and turns that had to wait.
         self.throttled = 0
@@ -123,18 +124,18 @@ class Pacer:
                 self._generation += 1
                 if sent_at >= self._adjusted_at:
                     self._interval = min(max(self._interval * 2.0, MIN_INTERVAL), MAX_INTERVAL)
-                    self._adjusted_at = now
+                    self._adjusted_at = self._relaxed_at = now
                 hint = error.retry_after if error.retry_after is not None else self._interval
                 self._free_at = max(self._free_at, now + hint)
         elif self._interval and error is None:
             with self._lock:
-                relaxed = self._interval * RELAX
-                if relaxed >= MIN_INTERVAL:
-                    self._interval = relaxed
-                elif time.monotonic() - self._adjusted_at >= QUIET:
-                    self._interval = 0.0
-                else:
-                    self._interval = MIN_INTERVAL
+                now = time.monotonic()
+                # Relaxed by the time since the last change, not by the answers counted, so a
+                # process whose turns are far apart recovers as fast as a busy one.
+                self._interval *= RELAX ** (now - self._relaxed_at)
+                self._relaxed_at = now
+                if self._interval < MIN_INTERVAL:
+                    self._interval = MIN_INTERVAL if now - self._adjusted_at < QUIET else 0.0
 
     def _waits(self, now: float, budget: float) -> Iterator[float]:
         """Yield the sleeps until this caller's turn: a turn reserved before a newer 429 is taken again."""

@@ -5,7 +5,7 @@ each a fresh failure notifier with default options in its own thread, against th
 Under the limit it runs in four forked worker processes (the harder case: each task's instances are
 spread over two processes, so only some of them share a pacer and what they found); without a
 limit, in one process, where the request count per failure is the design's target. The throttled
-storm takes about a minute (230 to 290 requests at 5 per second), hence its own timeout.
+storm takes about a minute (230 to 320 requests at 5 per second), hence its own timeout.
 """
 
 from __future__ import annotations
