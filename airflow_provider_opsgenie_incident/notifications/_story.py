@@ -10,7 +10,7 @@ happened, however late a callback runs.
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_opsgenie_incident._compat import redact_or_replace
 from airflow_provider_opsgenie_incident.client.story import ARouted, Entry, Routed, marker, short_settings
@@ -19,10 +19,11 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from airflow_provider_opsgenie_incident.client.asynchronous import AsyncOpsgenieIncidentClient
+    from airflow_provider_opsgenie_incident.client.incidents import IncidentOutcome
     from airflow_provider_opsgenie_incident.client.sync import OpsgenieIncidentClient
     from airflow_provider_opsgenie_incident.notifications._run import Run
 
-__all__ = ["Kind", "arouted", "entry", "routed"]
+__all__ = ["Kind", "arouted", "entry", "log_entry", "routed"]
 
 Kind = Literal["failure", "retry", "recovery"]
 
@@ -56,6 +57,22 @@ def entry(run: Run, kind: Kind) -> Entry:
     # A deadline has no try: its time tells one missed deadline of a run from another.
     key = marker(*facts, run.event_time if run.scope == "deadline" else None)
     return Entry.of([redact_or_replace(line) for line in lines], key, run.event_time)
+
+
+def log_entry(log: Any, run: Run, kind: Kind, outcome: IncidentOutcome) -> None:
+    """Log what became of an entry that was not simply added: dropped (and where the event is), or found."""
+    if outcome.timeline_error:
+        where = {"created": "the incident's description", "resolved": "the resolving note"}
+        log.warning(
+            "Dropped the Opsgenie timeline entry of %s (%s) on incident %s: %s; the event is in %s",
+            run.subject,
+            kind,
+            outcome.incident_id,
+            outcome.timeline_error,
+            where.get(outcome.action, "a note"),
+        )
+    elif outcome.timeline == "found":
+        log.info("Opsgenie timeline entry of %s (%s) was written already", run.subject, kind)
 
 
 def routed(client: OpsgenieIncidentClient) -> Routed:

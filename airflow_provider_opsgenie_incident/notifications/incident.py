@@ -233,20 +233,10 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
             self.log.info("Closed duplicate Opsgenie incident(s) %s", ", ".join(outcome.closed))
         if outcome.skipped:
             self.log.info("Opsgenie incident(s) %s were no longer open", ", ".join(outcome.skipped))
-        if outcome.timeline_error:
-            recorded = "the incident's description" if outcome.action == "created" else "a note"
-            if outcome.action == "resolved":
-                recorded = "the resolving note"
-            self.log.warning(
-                "Dropped the Opsgenie timeline entry of %s (%s) on incident %s: %s; the event is in %s",
-                run.subject,
-                self.kind,
-                outcome.incident_id,
-                outcome.timeline_error,
-                recorded,
-            )
-        elif outcome.timeline == "found":
-            self.log.info("Opsgenie timeline entry of %s (%s) was written already", run.subject, self.kind)
+        if outcome.timeline_error or outcome.timeline == "found":
+            from airflow_provider_opsgenie_incident.notifications._story import log_entry
+
+            log_entry(self.log, run, self.kind, outcome)
 
 
 class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
