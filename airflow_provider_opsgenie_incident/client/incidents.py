@@ -2,10 +2,11 @@
 
 Opsgenie incidents have no alias, so each incident opened by a notifier carries a **fingerprint
 tag** (:mod:`.fingerprint`) derived from what it stands for, by default the DAG id and task id.
-Two flows use it:
+The flows that use it:
 
-- :func:`open_or_note`: if an incident with the tag is open, add a note to the oldest one;
-  otherwise (after a staggered second search) create one *quietly*, without responders and
+- :func:`open_or_note`: if an incident with the tag is open, record the failure on the oldest one
+  (its timeline entry, :mod:`.story`, else a note); otherwise (after a staggered second search)
+  create one *quietly*, without responders and
   without notifying stakeholders, find it by its one-off marker tag, and converge: the oldest
   open incident stays, its creator routes it to the responders, every other creator closes its
   own with one note naming the kept one. Responders are paged once per storm; a creator that
@@ -13,8 +14,10 @@ Two flows use it:
   the server refuses (400 / 422) is sent again with only what cannot be refused, and the kept
   incident gets a note naming what was dropped and why. Ambiguous failures are the client's
   (:mod:`.verification`): a create is never sent twice blindly.
-- :func:`resolve_open`: resolve every open incident with the tag, with a note; no write at all
-  when none is open.
+- :func:`note_open`: record a failure on an incident another notifier of the process just found.
+- :func:`record_open`: record a retry on the open incident, if any; never create one.
+- :func:`resolve_open`: add the recovery's timeline entry to every open incident with the tag and
+  resolve it, with a note; no write at all when none is open.
 
 Each flow is written once, as a generator of steps (:mod:`.flows`) with no I/O of its own, that
 :func:`~.flows.run_flow` drives with a synchronous client and :func:`~.flows.arun_flow` with the

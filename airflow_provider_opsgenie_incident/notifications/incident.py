@@ -6,8 +6,8 @@ Attach them through ``default_args`` (every task), on a DAG, or as a Deadline Al
     default_args = opsgenie_incident_callbacks(priority="P2", tags=["billing"])
 
 A failure opens one incident per fingerprint (by default the DAG id and task id; a DAG-level or
-Deadline callback uses the DAG id). While it is open, later failures add notes to it instead of
-opening another; when the task (or DAG) succeeds, every open incident with the fingerprint is
+Deadline callback uses the DAG id). While it is open, later failures are recorded on it instead
+of opening another; when the task (or DAG) succeeds, every open incident with the fingerprint is
 resolved with a note. Many workers failing at once converge to one open incident without any lock
 (see :mod:`airflow_provider_opsgenie_incident.client.incidents`).
 
@@ -27,8 +27,8 @@ called for within ``timeout`` seconds (its retry budget and its waits, 429s incl
 ERROR line naming what was not recorded (task, try, the exception's first line, the log URL) and
 why (for example ``throttled (HTTP 429) after 118 s of its 120 s budget``), so a down or
 throttled Opsgenie cannot hold a worker and no failure goes unseen. The notifiers of one account
-in a process share what they find: one searches for a fingerprint's open incident, the others add
-their notes to it (:mod:`airflow_provider_opsgenie_incident.client.sightings`). The API key never
+in a process share what they find: one searches for a fingerprint's open incident, the others
+record their failures on it (:mod:`airflow_provider_opsgenie_incident.client.sightings`). The API key never
 reaches a log line, an error or an incident.
 """
 
@@ -241,7 +241,7 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
 
 class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
     """
-    Open an Opsgenie incident for a failed task or DAG, or add a note to the one already open.
+    Open an Opsgenie incident for a failed task or DAG, or record the failure on the one already open.
 
     Defaults come from the context (message ``[Airflow] <dag_id>.<task_id> failed``, a description
     and details with the exception, run id, try number, logical date and log URL) and from the
