@@ -86,3 +86,12 @@ def test_the_timeline_budget_is_short_whatever_the_connection_allows() -> None:
     assert short.read_timeout <= short.attempt_deadline
     assert short.retry.total_timeout + short.retry.verify_window <= TIMELINE_LIMIT
     assert (short.base_url, short.api_key) == (settings.base_url, settings.api_key)
+
+
+def test_times_with_and_without_milliseconds_compare_as_instants() -> None:
+    entry = Entry.of(["Failed: etl.load"], marker("e"), "2025-01-01T10:05:00.000Z")
+    same = {"data": {"entries": [_entry("same instant", "2025-01-01T10:05:00Z")], "nextOffset": "a"}}
+    older = {"data": {"entries": [_entry("earlier", "2025-01-01T10:04:59Z")], "nextOffset": "b"}}
+    steps, result = _steps(record("inc", entry), [same, older, {"data": {}}])
+    assert [step.endpoint for step in steps] == ["list_timeline_entries"] * 2 + ["add_timeline_entry"]
+    assert result == "added"
