@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_opsgenie_incident.client.catalogue import DESCRIPTION_LIMIT
 from airflow_provider_opsgenie_incident.client.flows import Call
+from airflow_provider_opsgenie_incident.client.verification import timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -82,15 +82,6 @@ class Entry:
         return cls(body + tail, marker, time)
 
 
-def _moment(text: Any) -> datetime:
-    """Read an ISO 8601 time (with or without milliseconds); an unreadable one counts as the newest."""
-    try:
-        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return datetime.max.replace(tzinfo=UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _text(item: Mapping[str, Any]) -> str:
     description = item.get("description") or {}
     return (
@@ -121,7 +112,7 @@ def record(incident_id: str, entry: Entry, *, fresh: bool = False) -> Flow[str]:
             return "found"
         # Entries come newest first by event time: one older than the event ends the search.
         older = entry.time is not None and any(
-            _moment(i.get("eventTime")) < _moment(entry.time) for i in entries
+            timestamp(i.get("eventTime")) < timestamp(entry.time) for i in entries
         )
         if older or not data.get("nextOffset") or not entries:
             break

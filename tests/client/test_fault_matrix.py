@@ -355,3 +355,24 @@ def test_story_entry_under_fault_is_written_once_and_found_on_redelivery(
     # The same event delivered again finds its entry (or writes the one that was not applied).
     again = impatient.run_flow(record(target.incident_id, entry), timeout=10)
     assert (again, written()) == ("found" if count else "added", 1)
+
+
+def test_a_lost_answer_to_an_entry_dated_before_many_others_is_found_pages_back(
+    client: OpsgenieIncidentClient,
+    make_client: Callable[..., OpsgenieIncidentClient],
+    emu: OpsgenieEmulator,
+) -> None:
+    write = TABLE["add_timeline_entry"]
+    target = _prepare(client, write)
+    for minute in range(25):  # more than a page of entries later than the one written below
+        client.add_timeline_entry(
+            incident_id=target.incident_id, content=f"later {minute}", time=f"2025-01-01T11:{minute:02d}:00Z"
+        )
+    impatient = make_client(read_timeout=READ_TIMEOUT, retry=MATRIX_RETRY)
+    lost = emu.add_fault(Fault("lost_response", method="POST", path=_path_pattern("add_timeline_entry")))
+    answer = impatient.add_timeline_entry(
+        incident_id=target.incident_id, content=MARK, time="2025-01-01T10:00:00Z"
+    )
+    assert lost.hits == 1
+    assert answer["verified"] is True
+    assert write.count(emu, target) == 1
