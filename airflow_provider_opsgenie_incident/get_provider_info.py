@@ -55,6 +55,7 @@ def get_provider_info() -> dict[str, Any]:
         "notifications": [
             f"{_PACKAGE}.notifications.incident.OpsgenieIncidentFailureNotifier",
             f"{_PACKAGE}.notifications.incident.OpsgenieIncidentRecoveryNotifier",
+            f"{_PACKAGE}.notifications.incident.OpsgenieIncidentRetryNotifier",
         ],
         "extra-links": [f"{_PACKAGE}.links.OpsgenieIncidentLink"],
     }

@@ -49,6 +49,8 @@ CONNECTION_ENV = "AIRFLOW_CONN_OPSGENIE_INCIDENT_DEFAULT"
 WORKERS = int(os.environ.get("BENCH_STORM_WORKERS", "12"))
 REPEATS = int(os.environ.get("BENCH_STORM_REPEATS", "10"))
 PROCESSING_DELAY = float(os.environ.get("BENCH_STORM_PROCESSING_DELAY", "0.2"))
+#: ``0``: the notifiers record later failures as notes, without timeline entries (to compare).
+TIMELINE = os.environ.get("BENCH_STORM_TIMELINE", "1") != "0"
 RESPONDERS = [{"type": "team", "name": "storm-responders"}]
 DAG_ID = "storm"
 RUN_ID = "scheduled__2026-01-01T00:00:00+00:00"
@@ -89,11 +91,14 @@ def worker(orders: Connection) -> None:
     while (order := orders.recv()) is not None:
         if order["do"] == "prepare":
             prepared = [
-                (OpsgenieIncidentFailureNotifier(responders=RESPONDERS), _context(callback))
+                (
+                    OpsgenieIncidentFailureNotifier(responders=RESPONDERS, timeline=TIMELINE),
+                    _context(callback),
+                )
                 for callback in order["callbacks"]
             ]
             for notifier, _ in prepared:  # the connection lookup and client set-up a worker has made
-                _ = notifier.hook.client
+                _ = notifier._api
             orders.send({"prepared": len(prepared)})
         elif order["do"] == "go":
             orders.send({"errors": _call_at_once(prepared)})

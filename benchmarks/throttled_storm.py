@@ -10,8 +10,8 @@ take ``PROCESSING_DELAY`` s to apply, as in ``failure_storm``. Two ways to run t
 - ``processes``: round-robin over ``PROCESSES`` forked worker processes, so the instances of each
   task are spread over two processes and only some of them share a pacer and sightings.
 
-Figures per storm: failures recorded on their task's open incident (its description or a note,
-each exactly once), open incidents per task, requests sent and requests per failure, 429s
+Figures per storm: failures recorded on their task's open incident (its description, a timeline
+entry or a note, each exactly once), open incidents per task, requests sent and requests per failure, 429s
 answered, failures that were not recorded, notifiers that raised, and the slowest notifier
 against its budget (``timeout``, the default).
 
@@ -141,13 +141,19 @@ def _recorded(emulator: OpsgenieEmulator) -> tuple[int, int, dict[str, int]]:
         if incident["status"] != "open":
             continue
         open_by_task[incident["details"].get("task_id", "")] += 1
-        texts = [
-            incident.get("description") or "",
-            *(note["note"] for note in emulator.notes(incident["id"])),
-        ]
-        seen = Counter(index for text in texts for index in _MAP_INDEX.findall(text))
-        recorded += len(seen)
-        twice += sum(1 for count in seen.values() if count > 1)
+        opened = set(_MAP_INDEX.findall(incident.get("description") or ""))
+        notes = Counter(i for n in emulator.notes(incident["id"]) for i in _MAP_INDEX.findall(n["note"]))
+        # The timeline tells every failure once, the one in the description too; a note is a
+        # failure's record only when its entry could not be written.
+        entries = Counter(
+            index
+            for entry in emulator.timeline(incident["id"])
+            if entry["group"] == "custom"
+            for index in _MAP_INDEX.findall(entry["description"]["name"])
+        )
+        records = notes + entries
+        recorded += len(opened | set(records))
+        twice += sum(1 for count in records.values() if count > 1) + len(opened & set(notes))
     return recorded, twice, dict(open_by_task)
 
 

@@ -240,6 +240,7 @@ def main() -> int:
         report.run("DAG-level callback and Deadline Alert", local.dag_callback_and_deadline)
         report.run("deferral with a triggerer restart", local.deferral_with_triggerer_restart)
         report.run("storm of 12 failures", local.storm)
+        report.run("one task's story: fail, retry, fail, recover", local.story, timeout=360)
         report.run("20 deferrable writes processed after 0.2 s", lambda: local.writes(0.2))
         report.run("20 deferrable writes processed after 3 s", lambda: local.writes(3))
         report.run("extra link and connection test", local.extra_link_and_connection_test)

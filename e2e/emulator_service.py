@@ -4,7 +4,7 @@
 ``P`` (the package's ``OpsgenieEmulator``) and, on ``C``, JSON views of what the emulator holds:
 
 - ``GET /incidents``: every incident, any status, in creation order;
-- ``GET /notes/<id>``: an incident's notes;
+- ``GET /notes/<id>``: an incident's notes; ``GET /timeline/<id>``: its timeline, oldest event first;
 - ``GET /requests?since=N``: the request log from position ``N`` (method, path, query, body; never
   headers, which carry the GenieKey), with ``next`` to continue from;
 - ``POST /processing-delay`` ``{"seconds": S}``: how long accepted writes wait before they apply.
@@ -43,6 +43,8 @@ def _control_handler(emulator: OpsgenieEmulator) -> type[BaseHTTPRequestHandler]
                 return self._answer(200, emulator.incidents())
             if url.path.startswith("/notes/"):
                 return self._answer(200, emulator.notes(url.path.removeprefix("/notes/")))
+            if url.path.startswith("/timeline/"):
+                return self._answer(200, emulator.timeline(url.path.removeprefix("/timeline/")))
             if url.path == "/requests":
                 since = int(parse_qs(url.query).get("since", ["0"])[0])
                 log = emulator.requests

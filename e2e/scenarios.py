@@ -147,6 +147,15 @@ class Scenarios:
     def notes(self, incident_id: str) -> list[dict[str, Any]]:
         return list(self.d.emulator_view(f"/notes/{incident_id}"))
 
+    def entries(self, incident_id: str) -> list[dict[str, Any]]:
+        """Return the incident's custom timeline entries (the notifiers'), oldest event first."""
+        return [e for e in self.d.emulator_view(f"/timeline/{incident_id}") if e["group"] == "custom"]
+
+    def entry_writes(self, since: int) -> list[dict[str, Any]]:
+        """Return the timeline writes the emulator received since position ``since`` of its log."""
+        requests = self.d.emulator_view(f"/requests?since={since}")["requests"]
+        return [r for r in requests if r["method"] == "POST" and r["path"].endswith("/entries")]
+
     def close_all_open(self, where: Callable[[dict[str, Any]], bool]) -> None:
         for incident in self.incidents(lambda i: i["status"] == "open" and where(i)):
             self.d.opsgenie(
@@ -178,16 +187,24 @@ class Scenarios:
         opened = wait_for("callbacks incident", lambda: self.incidents(mine), 30)
         second = self.cli_trigger(dag)
         self.check(self.wait_run(dag, second) == "failed", "callbacks run 2 fails again")
-        wait_for("a note on the incident", lambda: self.notes(opened[0]["id"]), 30)
+        wait_for("a second timeline entry", lambda: len(self.entries(opened[0]["id"])) >= 2, 30)
         third = self.cli_trigger(dag, '{"fail": false}')
         self.check(self.wait_run(dag, third) == "success", "callbacks run 3 (fail=false) succeeds")
         wait_for("resolution", lambda: self.incidents(lambda i: mine(i) and i["status"] == "resolved"), 30)
         found = self.incidents(mine)
         self.check(
-            len(found) == 1 and found[0]["status"] == "resolved" and len(self.notes(found[0]["id"])) == 2,
-            "callbacks: one incident, one failure note, resolved (with its resolve note)",
+            len(found) == 1
+            and found[0]["status"] == "resolved"
+            and len(self.notes(found[0]["id"])) == 1
+            and len(self.entries(found[0]["id"])) == 3,
+            "callbacks: one incident, two failures and the recovery on its timeline, resolved with its note",
             [
-                (i["tinyId"], i["status"], [n["note"].splitlines()[0] for n in self.notes(i["id"])])
+                (
+                    i["tinyId"],
+                    i["status"],
+                    [n["note"].splitlines()[0] for n in self.notes(i["id"])],
+                    [e["description"]["name"].splitlines()[0] for e in self.entries(i["id"])],
+                )
                 for i in found
             ],
         )
@@ -302,6 +319,90 @@ class Scenarios:
         self.check(
             self.wait_run("e2e_deadline", deadline_run) == "success", "the overrunning run still succeeds"
         )
+        for incident, title in (
+            (found, "Failed: DAG e2e_dag_callback"),
+            (overran, "Missed its deadline: DAG e2e_deadline"),
+        ):
+            if len(incident) != 1:
+                continue
+            entries = wait_for(
+                f"{title!r} on the timeline", lambda i=incident[0]: self.entries(i["id"]), 30, 0.5
+            )
+            self.check(
+                [e["description"]["name"].splitlines()[0] for e in entries] == [title]
+                and _seconds_between(entries[0]["eventTime"], incident[0]["createdAt"]) >= 0,
+                f"one timeline entry {title!r}, at the event's time (before the incident was opened)",
+                [(e["eventTime"], e["description"]["name"].splitlines()[0]) for e in entries],
+            )
+
+    def story(self) -> None:
+        """Fail, retry, fail, recover: the incident's timeline holds those four entries, in order, once."""
+        dag = "e2e_story"
+        mine = lambda i: i["details"].get("dag_id") == dag  # noqa: E731
+        self.close_all_open(mine)
+        before = {i["id"] for i in self.incidents(mine)}
+        start = self.d.emulator_view("/requests?since=0")["next"]
+        new = lambda: [i for i in self.incidents(mine) if i["id"] not in before]  # noqa: E731
+        runs: list[str] = []
+        # Each run starts once the previous run's last callback is seen: callbacks run after the state.
+        for conf, state, seen in (
+            ({"fail": True}, "failed", lambda: new() and len(self.entries(new()[0]["id"])) >= 1),
+            ({"fail": True}, "failed", lambda: new() and len(self.entries(new()[0]["id"])) >= 3),
+            ({"fail": False}, "success", lambda: new() and new()[0]["status"] == "resolved"),
+        ):
+            runs.append(self.trigger(dag, conf))
+            self.check(self.wait_run(dag, runs[-1]) == state, f"story run {len(runs)} ends {state}")
+            wait_for(f"story run {len(runs)}'s callbacks", seen, 60, 0.5)
+        [incident] = new()
+        entries = self.entries(incident["id"])
+        titles = [e["description"]["name"].splitlines()[0] for e in entries]
+        self.check(
+            titles
+            == [
+                "Failed: e2e_story.load, try 2 of 2",
+                "Retrying: e2e_story.load, try 1 of 2 failed",
+                "Failed: e2e_story.load, try 2 of 2",
+                "Recovered: e2e_story.load succeeded on try 1 of 2",
+            ],
+            "the timeline holds exactly fail, retry, fail, recover, in order",
+            titles,
+        )
+        # A retried or successful try's end is reported as the task runner stamped it, the time its
+        # entry carries; a failed try's only when its process exits, after its failure callback,
+        # so a failure's entry lies within its try, before that report.
+        windows = []
+        for run_id, tries in zip(runs, ((2,), (1, 2), (1,)), strict=True):
+            history = self.d.rest("GET", f"/dags/{dag}/dagRuns/{run_id}/taskInstances/load/tries")
+            by_try = {t["try_number"]: (t["start_date"], t["end_date"]) for t in history["task_instances"]}
+            windows += [by_try.get(number, (None, None)) for number in tries]
+        at_end = [
+            bool(start and end)
+            and (
+                abs(_seconds_between(e["eventTime"], end)) < 0.01
+                if kind != "Failed"
+                else _seconds_between(start, e["eventTime"]) >= 0
+                and _seconds_between(e["eventTime"], end) >= 0
+            )
+            for e, kind, (start, end) in zip(
+                entries, [t.split(":")[0] for t in titles], windows, strict=False
+            )
+        ]
+        self.check(
+            len(at_end) == 4 and all(at_end),
+            "each entry is at its task's own end time (a failure's: within its try)",
+            [(e["eventTime"], window) for e, window in zip(entries, windows, strict=False)],
+        )
+        writes = [
+            (w["path"], json.dumps(w["body"], sort_keys=True))
+            for w in self.entry_writes(start)
+            if incident["id"] in w["path"]
+        ]
+        self.check(
+            len(writes) == 4 and len(set(writes)) == 4,
+            "the request log has no duplicate timeline write",
+            len(writes),
+        )
+        self.check(incident["status"] == "resolved", "the recovery resolved the incident", incident["status"])
 
     def storm(self) -> None:
         """12 mapped instances failing at once: one open incident holding all 12 failures; pages counted."""
@@ -318,9 +419,13 @@ class Scenarios:
         new = [i for i in self.incidents(mine) if i["id"] not in before]
         open_ = [i for i in new if i["status"] == "open"]
         held: set[str] = set()
+        entries: list[str] = []
         for incident in open_:
-            texts = [incident["description"], *(n["note"] for n in self.notes(incident["id"]))]
+            entries += [e["description"]["name"] for e in self.entries(incident["id"])]
+            texts = [incident["description"], *(n["note"] for n in self.notes(incident["id"])), *entries]
             held |= {m for text in texts for m in re.findall(r"Map index: (\d+)", text)}
+        on_timeline = [m for text in entries for m in re.findall(r"Map index: (\d+)", text)]
+        writes = [(w["path"], json.dumps(w["body"], sort_keys=True)) for w in self.entry_writes(start)]
         requests = self.d.emulator_view(f"/requests?since={start}")["requests"]
         creates = [
             r
@@ -341,6 +446,12 @@ class Scenarios:
         )
         self.check(len(open_) == 1, "one open incident", _brief(open_))
         self.check(len(held) == 12, "the open incident holds all 12 failures", sorted(held, key=int))
+        self.check(
+            sorted(on_timeline, key=int) == [str(i) for i in range(12)],
+            "one timeline entry per failure on the open incident, none doubled",
+            sorted(on_timeline, key=int),
+        )
+        self.check(len(writes) == len(set(writes)), "no timeline entry written twice", len(writes))
         self.check(
             len(paged_by_state) == 1, "pages == 1 (incidents that ever had responders)", len(paged_by_state)
         )

@@ -1,5 +1,5 @@
 """
-Open an Opsgenie incident when a task fails, add notes while it keeps failing, resolve it on recovery.
+Open an Opsgenie incident when a task fails, record each later failure on it, resolve it on recovery.
 
 Trigger it as is to fail (``fail`` defaults to true), or with ``{"fail": false}`` to succeed.
 """
@@ -17,7 +17,7 @@ with DAG(
     params={"fail": True},
     default_args={
         "retries": 0,
-        # Every task: a failure opens (or notes) its incident, a success resolves it.
+        # Every task: a failure opens its incident (or adds to its timeline), a success resolves it.
         **opsgenie_incident_callbacks(priority="P3", tags=["airflow", "example"]),
     },
     tags=["example", "opsgenie"],

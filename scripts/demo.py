@@ -147,10 +147,13 @@ def callbacks_story(emulator: Any, dags: dict[str, Any]) -> None:
     say(f'                      "{incident["message"]}"')
     say(f"                      tags: {', '.join(incident['tags'])}")
     run = run_dag(dag)
-    notes = emulator.notes(incident["id"])
-    expect(len(mine()) == 1 and len(notes) == 1, "the second failure adds a note and opens nothing")
-    say(f"   run 2, fail=true:  task failed -> no new incident; note on #{incident['tinyId']}:")
-    say(f'                      "{notes[-1]["note"].splitlines()[0]}"')
+    entries = [e for e in emulator.timeline(incident["id"]) if e["group"] == "custom"]
+    expect(
+        len(mine()) == 1 and len(entries) == 2 and not emulator.notes(incident["id"]),
+        "the second failure adds a timeline entry and opens nothing",
+    )
+    say(f"   run 2, fail=true:  task failed -> no new incident; timeline entry on #{incident['tinyId']}:")
+    say(f'                      "{entries[-1]["description"]["name"].splitlines()[0]}"')
     run = run_dag(dag, fail=False)
     status = emulator.incident(incident["id"])["status"]
     expect(str(run.state) == "success" and status == "resolved", "the success resolves the incident")

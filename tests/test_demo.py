@@ -31,7 +31,7 @@ def test_demo_runs_and_meets_its_expectations() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "task failed -> incident #2 opened" in out
-    assert "task failed -> no new incident; note on #2" in out
+    assert "task failed -> no new incident; timeline entry on #2" in out
     assert "task succeeded -> incident #2 resolved" in out
     assert "Every expectation met" in out
     assert "Traceback" not in out

@@ -303,5 +303,11 @@ def test_a_wait_that_times_out_without_defaults_is_a_failure_noted_on_the_page(
     assert incident["message"] == (
         "[Airflow] unanswered_question.ask awaits a decision: Which replica should become primary?"
     )
-    [note] = emulator.notes(incident["id"])
-    assert note["note"].startswith("unanswered_question.ask failed again.\nError: HITLTimeoutError")
+    # The page's timeline says the wait began, then that it failed, each once; no note.
+    assert emulator.notes(incident["id"]) == []
+    entries = [e["description"]["name"] for e in emulator.timeline(incident["id"]) if e["group"] == "custom"]
+    assert [entry.splitlines()[0] for entry in entries] == [
+        "Awaits a decision: unanswered_question.ask: Which replica should become primary?",
+        "Failed: unanswered_question.ask, try 1 of 1",
+    ]
+    assert entries[1].splitlines()[1].startswith("Error: HITLTimeoutError")

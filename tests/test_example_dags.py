@@ -56,9 +56,15 @@ def test_callbacks_example_opens_notes_and_resolves(
     assert incident["details"]["run_id"] == first.dag_run.run_id
     assert incident["details"]["log_url"].endswith("/tasks/load_warehouse?try_number=1")
 
-    run_dag(source("example_opsgenie_incident_callbacks"))
+    second = run_dag(source("example_opsgenie_incident_callbacks"))
     assert len(emulator.incidents()) == 1
-    assert len(emulator.notes(incident["id"])) == 1
+    # The second failure is recorded once, as a timeline entry at the task's end, not as a note.
+    assert emulator.notes(incident["id"]) == []
+    entries = [entry for entry in emulator.timeline(incident["id"]) if entry["group"] == "custom"]
+    assert [entry["description"]["name"].splitlines()[2] for entry in entries] == [
+        f"Run: {first.dag_run.run_id}",
+        f"Run: {second.dag_run.run_id}",
+    ]
 
     succeeded = run_dag(source("example_opsgenie_incident_callbacks"), run_conf={"fail": False})
     assert succeeded.task_states == {"load_warehouse": "success"}

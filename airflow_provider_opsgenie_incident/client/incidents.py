@@ -2,10 +2,11 @@
 
 Opsgenie incidents have no alias, so each incident opened by a notifier carries a **fingerprint
 tag** (:mod:`.fingerprint`) derived from what it stands for, by default the DAG id and task id.
-Two flows use it:
+The flows that use it:
 
-- :func:`open_or_note`: if an incident with the tag is open, add a note to the oldest one;
-  otherwise (after a staggered second search) create one *quietly*, without responders and
+- :func:`open_or_note`: if an incident with the tag is open, record the failure on the oldest one
+  (its timeline entry, :mod:`.story`, else a note); otherwise (after a staggered second search)
+  create one *quietly*, without responders and
   without notifying stakeholders, find it by its one-off marker tag, and converge: the oldest
   open incident stays, its creator routes it to the responders, every other creator closes its
   own with one note naming the kept one. Responders are paged once per storm; a creator that
@@ -13,8 +14,10 @@ Two flows use it:
   the server refuses (400 / 422) is sent again with only what cannot be refused, and the kept
   incident gets a note naming what was dropped and why. Ambiguous failures are the client's
   (:mod:`.verification`): a create is never sent twice blindly.
-- :func:`resolve_open`: resolve every open incident with the tag, with a note; no write at all
-  when none is open.
+- :func:`note_open`: record a failure on an incident another notifier of the process just found.
+- :func:`record_open`: record a retry on the open incident, if any; never create one.
+- :func:`resolve_open`: add the recovery's timeline entry to every open incident with the tag and
+  resolve it, with a note; no write at all when none is open.
 
 Each flow is written once, as a generator of steps (:mod:`.flows`) with no I/O of its own, that
 :func:`~.flows.run_flow` drives with a synchronous client and :func:`~.flows.arun_flow` with the
@@ -24,7 +27,7 @@ asynchronous one: the same decisions run in a worker, a DAG processor or the tri
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -32,16 +35,18 @@ from airflow_provider_opsgenie_incident.client.catalogue import TAGS_LIMIT
 from airflow_provider_opsgenie_incident.client.errors import (
     InvalidRequestError,
     NotFoundError,
+    OpsgenieIncidentError,
     RequestFailedError,
 )
 from airflow_provider_opsgenie_incident.client.fingerprint import open_query
 from airflow_provider_opsgenie_incident.client.flows import Call, Flow, Sleep, Wait
+from airflow_provider_opsgenie_incident.client.story import Entry, record
 from airflow_provider_opsgenie_incident.client.validation import fit
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["IncidentOutcome", "note_open", "open_or_note", "resolve_open"]
+__all__ = ["IncidentOutcome", "note_open", "open_or_note", "record_open", "resolve_open"]
 
 _PAGE = 100
 #: The tag prefix of the one-off marker by which a creator recognises its own incident.
@@ -66,6 +71,9 @@ class IncidentOutcome:
     :param closed: the duplicates asked to be closed while converging (accepted, not waited for).
     :param skipped: incidents that were no longer open when acted on (closed or deleted meanwhile).
     :param dropped: when the server refused the create: the fields left out, then its reason.
+    :param timeline: what became of the event's timeline entry: ``added``, ``found`` (written by an
+        earlier delivery of the event), or None (no entry asked for, or it could not be written).
+    :param timeline_error: why the entry could not be written (the failure is then in a note).
     """
 
     action: Literal["created", "noted", "resolved", "nothing"]
@@ -74,6 +82,8 @@ class IncidentOutcome:
     closed: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
     dropped: tuple[str, ...] = ()
+    timeline: str | None = None
+    timeline_error: str | None = None
 
 
 def _age(incident: Mapping[str, Any]) -> tuple[datetime, int]:
@@ -175,20 +185,53 @@ def _route(kept: Mapping[str, Any], responders: Sequence[Mapping[str, Any]]) -> 
         )
 
 
-def _join(
-    open_now: Sequence[Mapping[str, Any]], note: str, responders: Sequence[Mapping[str, Any]]
-) -> Flow[IncidentOutcome]:
-    """Note the oldest open incident, make sure it is routed, close abandoned duplicates."""
-    kept = open_now[0]
-    closed = yield from _close(_abandoned(open_now[1:]), kept)
-    accepted = yield Call("add_note", {"identifier": kept["id"], "note": note})
-    yield from _route(kept, responders)
+def _tell(
+    incident_id: str, entry: Entry | None, *, fresh: bool = False
+) -> Flow[tuple[str | None, str | None]]:
+    """
+    Write ``entry`` on the incident's timeline; return what became of it and, if dropped, why.
+
+    A 404 is raised: the incident itself is gone, so a note would fail too (the caller looks again).
+    """
+    if entry is None:
+        return None, None
+    try:
+        return (yield from record(incident_id, entry, fresh=fresh)), None
+    except NotFoundError:
+        raise
+    except OpsgenieIncidentError as error:
+        return None, f"{type(error).__name__}: {error}"
+
+
+def _note(identifier: str, note: str) -> Flow[None]:
+    """Add ``note`` and wait until it is processed: the event's record is done when the callback returns."""
+    accepted = yield Call("add_note", {"identifier": identifier, "note": note})
     if accepted.get("requestId"):
-        # This failure's record on the incident kept open: done when the callback returns. A first
-        # pause spares the polls that would only find it pending.
+        # A first pause spares the polls that would only find it pending.
         yield Sleep(NOTE_SETTLE)
         yield Wait(str(accepted["requestId"]))
-    return IncidentOutcome("noted", kept["id"], closed=tuple(closed))
+
+
+def _join(
+    open_now: Sequence[Mapping[str, Any]],
+    note: str,
+    responders: Sequence[Mapping[str, Any]],
+    entry: Entry | None = None,
+) -> Flow[IncidentOutcome]:
+    """
+    Record the failure on the oldest open incident, make sure it is routed, close abandoned duplicates.
+
+    The failure is recorded once: as its timeline entry when one is given, else (or when the
+    timeline refuses it or is down) as ``note``.
+    """
+    kept = open_now[0]
+    closed = yield from _close(_abandoned(open_now[1:]), kept)
+    # Routing first: a slow timeline never holds the page of an incident whose creator died.
+    yield from _route(kept, responders)
+    timeline, why = yield from _tell(kept["id"], entry)
+    if not timeline:
+        yield from _note(kept["id"], note)
+    return IncidentOutcome("noted", kept["id"], closed=tuple(closed), timeline=timeline, timeline_error=why)
 
 
 def _create(create: Mapping[str, Any]) -> Flow[tuple[str, ...]]:
@@ -231,6 +274,7 @@ def open_or_note(
     *,
     create: Mapping[str, Any],
     note: str,
+    entry: Entry | None = None,
     stagger: float = 0.0,
     settle: float = 0.5,
 ) -> Flow[IncidentOutcome]:
@@ -248,6 +292,9 @@ def open_or_note(
     :param tag: the fingerprint tag; it is added first to the created incident's tags if missing.
     :param create: the ``create_incident`` arguments (message, description, responders, ...).
     :param note: the note for an incident that is already open (or that won a creation race).
+    :param entry: the failure's timeline entry (:mod:`.story`): added to the incident created, after
+        it is routed; on an incident already open it records the failure instead of ``note``, which
+        is added only if the entry cannot be written.
     :param stagger: seconds to wait before a second search when the first found nothing, so that
         workers failing together mostly find the first one's incident instead of creating theirs.
     :param settle: the first pause before looking for the created incident; it doubles while the
@@ -264,41 +311,86 @@ def open_or_note(
         yield Sleep(stagger)
         open_now = yield from _list_open(tag)
     if open_now:
-        return (yield from _join(open_now, note, responders))
+        return (yield from _join(open_now, note, responders, entry))
     dropped = yield from _create(create)
     ours, open_now = yield from _find_ours(tag, nonce, settle)
     if ours is None or not open_now:
         # Closed or resolved already by someone else, or not visible in time: nothing to converge.
-        return IncidentOutcome("created", ours["id"] if ours else None, dropped=dropped)
+        timeline, why = None, "the incident did not show in time" if entry else None
+        if ours is not None:
+            timeline, why = yield from _tell(ours["id"], entry, fresh=True)
+        return IncidentOutcome(
+            "created", ours["id"] if ours else None, dropped=dropped, timeline=timeline, timeline_error=why
+        )
     kept = open_now[0]
     if ours["id"] != kept["id"]:
         closed = yield from _close([ours["id"]], kept)
-        outcome = yield from _join([kept], note, responders)
-        return IncidentOutcome("noted", kept["id"], closed=(*closed, *outcome.closed))
+        outcome = yield from _join([kept], note, responders, entry)
+        return replace(outcome, closed=(*closed, *outcome.closed))
     if dropped:
         *fields, reason = dropped
         text = f"Created without {', '.join(fields)}: the server refused them ({reason})."
         yield Call("add_note", {"identifier": kept["id"], "note": text})
     yield from _route(kept, responders)
-    return IncidentOutcome("created", kept["id"], dropped=dropped)
+    # The page is out; the description holds this failure already, so a dropped entry loses nothing.
+    timeline, why = yield from _tell(kept["id"], entry, fresh=True)
+    return IncidentOutcome("created", kept["id"], dropped=dropped, timeline=timeline, timeline_error=why)
 
 
-def note_open(incident: Mapping[str, Any], note: str) -> Flow[IncidentOutcome]:
+def note_open(incident: Mapping[str, Any], note: str, entry: Entry | None = None) -> Flow[IncidentOutcome]:
     """
-    Add ``note`` (cut to fit) to an incident another notifier just found open, without searching.
+    Record a failure on an incident another notifier just found open, without searching.
 
-    Its responders were routed by that notifier. The note is written once, as by
-    :func:`open_or_note`: an ambiguous failure is verified before it is sent again.
+    Its responders were routed by that notifier. The failure is written once, as by
+    :func:`open_or_note`: as its timeline ``entry`` when given, else (or when the timeline refuses
+    it) as ``note`` (cut to fit); an ambiguous failure is verified before it is sent again.
     """
-    return (yield from _join([incident], fit("add_note", {"note": note})["note"], ()))
+    return (yield from _join([incident], fit("add_note", {"note": note})["note"], (), entry))
 
 
-def resolve_open(tag: str, *, note: str) -> Flow[IncidentOutcome]:
-    """Resolve every open incident carrying ``tag`` with ``note`` (cut to fit); one read when none is open."""
+def record_open(tag: str, *, note: str, entry: Entry | None = None) -> Flow[IncidentOutcome]:
+    """
+    Record an event on the oldest open incident carrying ``tag``, if any; never create one.
+
+    Used for a retry: the incident it joins was opened by an earlier failure, and a retry alone
+    pages nobody. The event is its timeline ``entry`` when given and writable, else ``note``.
+    """
+    note = fit("add_note", {"note": note})["note"]
+    open_now = yield from _list_open(tag)
+    if not open_now:
+        return IncidentOutcome("nothing")
+    kept = open_now[0]
+    timeline, why = yield from _tell(kept["id"], entry)
+    if not timeline:
+        yield from _note(kept["id"], note)
+    return IncidentOutcome("noted", kept["id"], timeline=timeline, timeline_error=why)
+
+
+def resolve_open(tag: str, *, note: str, entry: Entry | None = None) -> Flow[IncidentOutcome]:
+    """
+    Resolve every open incident carrying ``tag`` with ``note`` (cut to fit); one read when none is open.
+
+    :param entry: the recovery's timeline entry, added to each before it is resolved; the resolving
+        note records the recovery whether or not the entry could be written.
+    """
     note = fit("resolve_incident", {"note": note})["note"]
     open_now = yield from _list_open(tag)
     if not open_now:
         return IncidentOutcome("nothing")
+    timeline, why = None, None
+    for incident in open_now:
+        try:
+            told, error = yield from _tell(incident["id"], entry)
+        except NotFoundError:
+            continue  # deleted meanwhile: its resolve is skipped below
+        timeline, why = timeline or told, why or error
     calls = [Call("resolve_incident", {"identifier": i["id"], "note": note}) for i in open_now]
     resolved, skipped = yield from _write_all(calls, tolerate=True)
-    return IncidentOutcome("resolved", open_now[0]["id"], resolved=tuple(resolved), skipped=tuple(skipped))
+    return IncidentOutcome(
+        "resolved",
+        open_now[0]["id"],
+        resolved=tuple(resolved),
+        skipped=tuple(skipped),
+        timeline=timeline,
+        timeline_error=why,
+    )

@@ -162,6 +162,9 @@ def _responders(field: Field, name: str, value: Any) -> None:
                 f"{item}.type", f"must be one of {', '.join(RESPONDER_TYPES)}; got {responder.get('type')!r}"
             )
         names = ("id", "name", "username") if responder["type"] == "user" else ("id", "name")
+        for key in names:
+            if responder.get(key) is not None and not isinstance(responder[key], str):
+                raise _invalid(f"{item}.{key}", f"must be a string; got {type(responder[key]).__name__}")
         given = [key for key in names if isinstance(responder.get(key), str) and responder[key]]
         if len(given) != 1:
             problem = "needs one of" if not given else "must name the responder once, by one of"

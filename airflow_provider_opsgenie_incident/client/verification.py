@@ -25,6 +25,7 @@ write                                      applied when
 carrying a ``note`` (close, resolve,       since just before the call
 add_responder, tags, details)
 ``add_timeline_entry``                     the timeline holds a custom entry with the content
+                                           (read back to the entry's time when it has one)
 ``delete_incident``                        reading the incident answers 404
 ``delete_timeline_entry``                  reading the entry answers 404
 =========================================  ===============================================
@@ -39,7 +40,7 @@ second ambiguous failure is raised.
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_opsgenie_incident.client.catalogue import ENDPOINTS
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
     from airflow_provider_opsgenie_incident.client.flows import Flow
     from airflow_provider_opsgenie_incident.client.protocol import PreparedRequest
 
-__all__ = ["pauses", "verify"]
+__all__ = ["pauses", "timestamp", "verify"]
 
 
 def pauses(window: float) -> tuple[float, ...]:
@@ -155,16 +156,47 @@ def verify(
         if not read:
             continue
         try:
-            page = yield Call(read, arguments)
+            items = yield from _look(read, arguments, prepared.arguments.get("time"))
         except NotFoundError:
             if kind == "gone":
                 return {"result": "deleted", "verified": True, "data": {}}
             return None  # the incident itself is gone: the write cannot have been applied to it
-        found = [
-            i
-            for i in _items(page)
-            if kind != "gone" and _MATCHES[kind](prepared.arguments, i, started - SKEW)
-        ]
+        found = [i for i in items if kind != "gone" and _MATCHES[kind](prepared.arguments, i, started - SKEW)]
         if found:
             return {"result": "applied", "verified": True, "data": found[0]}
     return None
+
+
+#: Pages of timeline entries read back at most, for an entry dated before many others.
+TIMELINE_PAGES = 5
+
+
+def _look(read: str, arguments: dict[str, Any], when: Any) -> Flow[list[dict[str, Any]]]:
+    """
+    Read what shows the write's effect: one page, or for a dated timeline entry, every page back to its time.
+
+    Timeline entries are listed newest event first, so an entry dated earlier than many others
+    (a late callback's) may be pages back.
+    """
+    page = yield Call(read, arguments)
+    items = _items(page)
+    for _ in range(TIMELINE_PAGES - 1):
+        offset = (page.get("data") or {}).get("nextOffset") if isinstance(page.get("data"), dict) else None
+        if read != "list_timeline_entries" or when is None or not offset or not items:
+            break
+        if min(timestamp(i.get("eventTime")) for i in items) < timestamp(when):
+            break
+        page = yield Call(read, {**arguments, "offset": offset})
+        items += _items(page)
+    return items
+
+
+def timestamp(value: Any) -> float:
+    """Read a time (ISO 8601 text, ``Z`` or not, or a datetime) as a UTC timestamp; unreadable: newest."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return float("inf")
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 __all__ = ["Run"]
@@ -29,6 +29,19 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _moment(value: Any) -> str | None:
+    """Return a time as the timeline wants it (UTC, ``Z``), or None when there is none."""
+    if isinstance(value, str) and value:
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _question(context: Mapping[str, Any]) -> str | None:
     """Return the subject of a Human-in-the-loop task calling its notifiers as its wait starts."""
     task = context.get("task")
@@ -50,6 +63,9 @@ class Run:
     log_url: str | None = None
     error: str | None = None
     question: str | None = None  # a Human-in-the-loop task waiting for an answer: not a failure
+    max_tries: int | None = None
+    #: When the event happened (the task's or run's end, the deadline), not when the callback runs.
+    event_time: str | None = None
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> Run:
@@ -69,6 +85,10 @@ class Run:
         error = context.get("exception") or context.get("reason")
         if scope == "deadline":
             error = f"still running at its deadline, {_text(_field(deadline, 'deadline_time')) or 'unknown'}"
+        moment = {"task": lambda: _field(ti, "end_date"), "dag": lambda: _field(dag_run, "end_date")}.get(
+            scope, lambda: _field(deadline, "deadline_time")
+        )()
+        max_tries = _field(ti, "max_tries") if scope == "task" else None
         return cls(
             scope=scope,
             dag_id=str(dag_id or "unknown_dag"),
@@ -80,12 +100,22 @@ class Run:
             log_url=log_url,
             error=_text(error),
             question=_question(context) if scope == "task" else None,
+            max_tries=max_tries if isinstance(max_tries, int) and not isinstance(max_tries, bool) else None,
+            event_time=_moment(moment),
         )
 
     @property
     def subject(self) -> str:
         """Name the task or DAG, as people read it."""
         return f"{self.dag_id}.{self.task_id}" if self.task_id else f"DAG {self.dag_id}"
+
+    @property
+    def attempt(self) -> str | None:
+        """Name the try as Airflow's own emails do, ``try 2 of 4``, when the run knows it."""
+        if self.try_number is None:
+            return None
+        total = f" of {self.max_tries + 1}" if self.max_tries is not None else ""
+        return f"try {self.try_number}{total}"
 
     def facts(self) -> dict[str, str]:
         """Return the run's facts under the detail keys they are stored with."""

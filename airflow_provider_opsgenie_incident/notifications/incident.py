@@ -6,10 +6,16 @@ Attach them through ``default_args`` (every task), on a DAG, or as a Deadline Al
     default_args = opsgenie_incident_callbacks(priority="P2", tags=["billing"])
 
 A failure opens one incident per fingerprint (by default the DAG id and task id; a DAG-level or
-Deadline callback uses the DAG id). While it is open, later failures add notes to it instead of
-opening another; when the task (or DAG) succeeds, every open incident with the fingerprint is
+Deadline callback uses the DAG id). While it is open, later failures are recorded on it instead
+of opening another; when the task (or DAG) succeeds, every open incident with the fingerprint is
 resolved with a note. Many workers failing at once converge to one open incident without any lock
 (see :mod:`airflow_provider_opsgenie_incident.client.incidents`).
+
+The incident's timeline tells the story: each failure, each retry (with ``on_retry=True``), the
+missed deadline and the recovery add one custom entry, stamped with the event's own time and
+written exactly once (:mod:`airflow_provider_opsgenie_incident.client.story`). On an incident
+already open the entry is the failure's record; a note is added instead only when the timeline
+refuses it or is down, and the log says so. ``timeline=False`` turns the entries off.
 
 Where the callbacks run: task callbacks in the worker, after the task; DAG callbacks and the
 failure callbacks of tasks killed from outside in the DAG processor, with a smaller context (there
@@ -21,8 +27,8 @@ called for within ``timeout`` seconds (its retry budget and its waits, 429s incl
 ERROR line naming what was not recorded (task, try, the exception's first line, the log URL) and
 why (for example ``throttled (HTTP 429) after 118 s of its 120 s budget``), so a down or
 throttled Opsgenie cannot hold a worker and no failure goes unseen. The notifiers of one account
-in a process share what they find: one searches for a fingerprint's open incident, the others add
-their notes to it (:mod:`airflow_provider_opsgenie_incident.client.sightings`). The API key never
+in a process share what they find: one searches for a fingerprint's open incident, the others
+record their failures on it (:mod:`airflow_provider_opsgenie_incident.client.sightings`). The API key never
 reaches a log line, an error or an incident.
 """
 
@@ -45,19 +51,23 @@ if TYPE_CHECKING:
     import jinja2
     from airflow.sdk import Context
 
-    from airflow_provider_opsgenie_incident.client.flows import Flow
+    from airflow_provider_opsgenie_incident.client.flows import Flow, SyncApi
     from airflow_provider_opsgenie_incident.client.incidents import IncidentOutcome
     from airflow_provider_opsgenie_incident.client.settings import ClientSettings
+    from airflow_provider_opsgenie_incident.client.story import Entry
     from airflow_provider_opsgenie_incident.client.types import Responder
     from airflow_provider_opsgenie_incident.hooks.incident import IncidentDefaults, OpsgenieIncidentHook
     from airflow_provider_opsgenie_incident.notifications._run import Run
+    from airflow_provider_opsgenie_incident.notifications._story import Kind
 
 __all__ = [
     "OpsgenieIncidentFailureNotifier",
     "OpsgenieIncidentRecoveryNotifier",
+    "OpsgenieIncidentRetryNotifier",
     "opsgenie_incident_callbacks",
     "send_opsgenie_incident_failure_notification",
     "send_opsgenie_incident_recovery_notification",
+    "send_opsgenie_incident_retry_notification",
 ]
 
 #: Seconds a notification may take. A failure storm under the account's rate limit is waited out
@@ -67,7 +77,7 @@ STAGGER_STEP = 0.25
 STAGGER_SLOTS = 16
 #: The failure notifier's own fields of the incident it opens, all templated.
 _INCIDENT_FIELDS = ("message", "description", "details", "tags", "responders", "priority", "service_id")
-_VERBS = {"created": "opened", "noted": "already open, note added", "resolved": "resolved"}
+_VERBS = {"created": "opened", "noted": "already open, failure recorded", "resolved": "resolved"}
 
 
 def _stagger(map_index: str | None) -> float:
@@ -83,10 +93,12 @@ def _stagger(map_index: str | None) -> float:
 
 
 class _OpsgenieIncidentNotifier(BaseNotifier):
-    """The shared half of both notifiers: connection, fingerprint, note, time budget, sync and async runs."""
+    """The shared part of the notifiers: connection, fingerprint, note, timeline, budget, both runs."""
 
     template_fields: Sequence[str] = ("opsgenie_incident_conn_id", "fingerprint", "note")
     action = "notify"
+    #: The event this notifier's timeline entry tells.
+    kind: Kind = "failure"
 
     def __init__(
         self,
@@ -95,11 +107,12 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
         fingerprint: str | None = None,
         note: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        timeline: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.opsgenie_incident_conn_id, self.fingerprint = opsgenie_incident_conn_id, fingerprint
-        self.note, self.timeout = note, timeout
+        self.note, self.timeout, self.timeline = note, timeout, timeline
 
     @cached_property
     def hook(self) -> OpsgenieIncidentHook:
@@ -129,14 +142,33 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
         run = Run.from_context(context)
         return run, fingerprint.run_fingerprint(run.dag_id, run.task_id, self.fingerprint), incidents
 
+    def _entry(self, run: Run) -> Entry | None:
+        """Return the event's timeline entry, or None when the timeline is off."""
+        if not self.timeline:
+            return None
+        from airflow_provider_opsgenie_incident.notifications._story import entry
+
+        return entry(run, self.kind)
+
+    @cached_property
+    def _api(self) -> SyncApi:
+        """The hook's client, with the timeline calls on their own short budget."""
+        if not self.timeline:
+            return self.hook.client
+        from airflow_provider_opsgenie_incident.notifications._story import routed
+
+        return routed(self.hook.client)
+
     def notify(self, context: Context) -> None:
         """Run the notifier's flow with the synchronous client (worker, DAG processor); never raise."""
+        from airflow_provider_opsgenie_incident.client.flows import run_flow
+
         started = time.monotonic()
         run, tag, incidents = self._identify(context)
         try:
             settings = self.hook.settings
             flow = self._flow(incidents, run, tag, self.hook.defaults, settings)
-            outcome = self.hook.client.run_flow(flow, timeout=self.timeout)
+            outcome = run_flow(flow, self._api, timeout=self.timeout)
         except Exception as error:
             self._log_failure(run, tag, error, time.monotonic() - started)
             return
@@ -144,6 +176,9 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
 
     async def async_notify(self, context: Context) -> None:
         """Run the same flow with the asynchronous client (triggerer: Deadline Alerts); never raise."""
+        from airflow_provider_opsgenie_incident.client.flows import arun_flow
+        from airflow_provider_opsgenie_incident.notifications._story import arouted
+
         started = time.monotonic()
         run, tag, incidents = self._identify(context)
         try:
@@ -151,7 +186,11 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
             async with await self.hook.get_async_client(connection) as client:
                 defaults = self.hook.defaults_from_connection(connection)
                 flow = self._flow(incidents, run, tag, defaults, client.settings)
-                outcome = await client.run_flow(flow, timeout=self.timeout)
+                if not self.timeline:
+                    outcome = await client.run_flow(flow, timeout=self.timeout)
+                else:
+                    async with arouted(client) as api:
+                        outcome = await arun_flow(flow, api, timeout=self.timeout)
         except Exception as error:
             self._log_failure(run, tag, error, time.monotonic() - started)
             return
@@ -194,11 +233,15 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
             self.log.info("Closed duplicate Opsgenie incident(s) %s", ", ".join(outcome.closed))
         if outcome.skipped:
             self.log.info("Opsgenie incident(s) %s were no longer open", ", ".join(outcome.skipped))
+        if outcome.timeline_error or outcome.timeline == "found":
+            from airflow_provider_opsgenie_incident.notifications._story import log_entry
+
+            log_entry(self.log, run, self.kind, outcome)
 
 
 class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
     """
-    Open an Opsgenie incident for a failed task or DAG, or add a note to the one already open.
+    Open an Opsgenie incident for a failed task or DAG, or record the failure on the one already open.
 
     Defaults come from the context (message ``[Airflow] <dag_id>.<task_id> failed``, a description
     and details with the exception, run id, try number, logical date and log URL) and from the
@@ -218,8 +261,11 @@ class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
         connection's). (templated)
     :param priority: ``P1`` to ``P5`` (default: the connection's, else Opsgenie's ``P3``). (templated)
     :param service_id: the impacted service (default: the connection's). (templated)
-    :param note: the note added to an incident already open. (templated)
+    :param note: the note added to an incident already open when its timeline entry cannot be
+        written (or with ``timeline=False``). (templated)
     :param timeout: seconds the notification may take, retries and waits included.
+    :param timeline: add the failure's timeline entry to the incident (the failure's record on an
+        incident already open); False: notes only.
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#create-incident
     """
@@ -264,13 +310,46 @@ class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
             "service_id": self.service_id or defaults.service_id,
         }
         note = redact_or_replace(self.note or run.story(f"{headline} again."))
+        entry = self._entry(run)
         flow: Flow[IncidentOutcome] = incidents.open_or_note(
-            tag, create=create, note=note, stagger=_stagger(run.map_index)
+            tag, create=create, note=note, entry=entry, stagger=_stagger(run.map_index)
         )
         from airflow_provider_opsgenie_incident.client import sightings
 
         board = sightings.sightings_for(settings.base_url, settings.api_key)
-        return sightings.share(board, tag, flow, lambda incident: incidents.note_open(incident, note))
+        return sightings.share(board, tag, flow, lambda incident: incidents.note_open(incident, note, entry))
+
+
+class OpsgenieIncidentRetryNotifier(_OpsgenieIncidentNotifier):
+    """
+    Record a failed try that Airflow will retry on the task's open Opsgenie incident, if one is open.
+
+    A retry pages nobody and opens no incident: it adds its timeline entry (``Retrying: etl.load,
+    try 1 of 4 failed``) to the incident an earlier failure opened, or a note when the timeline
+    refuses it. With nothing open it makes one read and no write. Attach it as
+    ``on_retry_callback``, or through ``opsgenie_incident_callbacks(on_retry=True)``.
+
+    :param opsgenie_incident_conn_id: the ``opsgenie_incident`` connection. (templated)
+    :param fingerprint: the failure notifier's fingerprint (default: the DAG id and task id). (templated)
+    :param note: the note added when the timeline entry cannot be written (default: the try, the
+        error and the log). (templated)
+    :param timeout: seconds the notification may take, retries and waits included.
+    :param timeline: add the retry's timeline entry; with False only the note is added.
+
+    .. seealso:: https://docs.opsgenie.com/docs/incident-timeline-api#add-incident-timeline-entry
+    """
+
+    action = "record the retry of"
+    kind = "retry"
+
+    def _flow(
+        self, incidents: ModuleType, run: Run, tag: str, defaults: IncidentDefaults, settings: ClientSettings
+    ) -> Flow[IncidentOutcome]:
+        note = self.note or run.story(f"{run.subject} failed and will be retried.")
+        flow: Flow[IncidentOutcome] = incidents.record_open(
+            tag, note=redact_or_replace(note), entry=self._entry(run)
+        )
+        return flow
 
 
 class OpsgenieIncidentRecoveryNotifier(_OpsgenieIncidentNotifier):
@@ -284,11 +363,13 @@ class OpsgenieIncidentRecoveryNotifier(_OpsgenieIncidentNotifier):
         the DAG id). (templated)
     :param note: the note added on resolving (default: which run succeeded). (templated)
     :param timeout: seconds the notification may take, retries and waits included.
+    :param timeline: add the recovery's timeline entry, the one that ends the story, before resolving.
 
     .. seealso:: https://docs.opsgenie.com/docs/incident-api#resolve-incident
     """
 
     action = "resolve"
+    kind = "recovery"
 
     def _flow(
         self, incidents: ModuleType, run: Run, tag: str, defaults: IncidentDefaults, settings: ClientSettings
@@ -297,32 +378,40 @@ class OpsgenieIncidentRecoveryNotifier(_OpsgenieIncidentNotifier):
         from airflow_provider_opsgenie_incident.client.sightings import sightings_for
 
         sightings_for(settings.base_url, settings.api_key).forget(tag)  # resolved: no longer open
-        flow: Flow[IncidentOutcome] = incidents.resolve_open(tag, note=redact_or_replace(note))
+        flow: Flow[IncidentOutcome] = incidents.resolve_open(
+            tag, note=redact_or_replace(note), entry=self._entry(run)
+        )
         return flow
 
 
 send_opsgenie_incident_failure_notification = OpsgenieIncidentFailureNotifier
 send_opsgenie_incident_recovery_notification = OpsgenieIncidentRecoveryNotifier
+send_opsgenie_incident_retry_notification = OpsgenieIncidentRetryNotifier
 
-_SHARED_OPTIONS = ("opsgenie_incident_conn_id", "fingerprint", "timeout")
+_SHARED_OPTIONS = ("opsgenie_incident_conn_id", "fingerprint", "timeout", "timeline")
 
 
 def opsgenie_incident_callbacks(
-    *, recovery_note: str | None = None, **options: Any
+    *, recovery_note: str | None = None, on_retry: bool = False, **options: Any
 ) -> dict[str, BaseNotifier]:
     """
     Return ``on_failure_callback`` and ``on_success_callback`` notifiers sharing one configuration.
 
     Spread it into ``default_args`` (every task) or into a ``DAG(...)`` (the DAG run)::
 
-        default_args = {"retries": 1, **opsgenie_incident_callbacks(priority="P2")}
+        default_args = {"retries": 1, **opsgenie_incident_callbacks(priority="P2", on_retry=True)}
 
     :param recovery_note: the note added when resolving. (templated)
+    :param on_retry: also return an ``on_retry_callback`` that records each retried try on the open
+        incident (:class:`OpsgenieIncidentRetryNotifier`).
     :param options: the :class:`OpsgenieIncidentFailureNotifier` arguments; the connection id,
-        fingerprint and timeout are shared with the recovery notifier.
+        fingerprint, timeout and ``timeline`` are shared with the other notifiers.
     """
     shared = {name: options[name] for name in _SHARED_OPTIONS if name in options}
-    return {
+    callbacks: dict[str, BaseNotifier] = {
         "on_failure_callback": OpsgenieIncidentFailureNotifier(**options),
         "on_success_callback": OpsgenieIncidentRecoveryNotifier(note=recovery_note, **shared),
     }
+    if on_retry:
+        callbacks["on_retry_callback"] = OpsgenieIncidentRetryNotifier(**shared)
+    return callbacks

@@ -162,6 +162,18 @@ def incident_id(ids) -> str:
             "id, name",
         ),
         (
+            "create_incident",
+            {"message": "m", "responders": [{"type": "team", "name": "x", "id": 5}]},
+            "responders[0].id",
+            "a string; got int",
+        ),
+        (
+            "add_responder",
+            {"identifier": ID, "responders": [{"type": "user", "username": ["a"]}]},
+            "responder[0].username",
+            "a string; got list",
+        ),
+        (
             "add_responder",
             {"identifier": ID, "responders": [{"type": "user", "id": ""}]},
             "responder[0]",

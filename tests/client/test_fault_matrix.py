@@ -14,7 +14,9 @@ operators do), then reads the state. The outcome of a cell is one of:
 ``lost``          success although nothing was applied
 ``untyped error`` an exception that is not an ``OpsgenieIncidentError``
 
-and the test demands ``pass`` everywhere.
+and the test demands ``pass`` everywhere. The notifiers' timeline entries
+(:func:`~airflow_provider_opsgenie_incident.client.story.record`) go through the same faults and
+must also be found, not doubled, when the same event is delivered again.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import pytest
 
 from airflow_provider_opsgenie_incident.client import OpsgenieIncidentError, RetrySettings
 from airflow_provider_opsgenie_incident.client.catalogue import ENDPOINTS
+from airflow_provider_opsgenie_incident.client.story import Entry, marker, record
 from airflow_provider_opsgenie_incident.emulator import Fault
 
 if TYPE_CHECKING:
@@ -320,3 +323,56 @@ def test_write_under_fault_is_applied_once_or_fails_typed(
         f"{name} x {fault}: {outcome} (effect {count}x, "
         f"{'success' if error is None else f'{type(error).__name__}: {error}'}); calls {calls}"
     )
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_story_entry_under_fault_is_written_once_and_found_on_redelivery(
+    fault: str,
+    client: OpsgenieIncidentClient,
+    make_client: Callable[..., OpsgenieIncidentClient],
+    emu: OpsgenieEmulator,
+) -> None:
+    target = _prepare(client, TABLE["add_timeline_entry"])
+    entry = Entry.of([f"Failed: matrix.task ({fault})"], marker("matrix", fault), "2025-01-01T10:00:00.000Z")
+    impatient = make_client(read_timeout=READ_TIMEOUT, retry=MATRIX_RETRY)
+    emu.clear_requests()
+    injected = emu.add_fault(Fault(**FAULTS[fault], method="POST", path=_path_pattern("add_timeline_entry")))
+
+    def written() -> int:
+        entries = emu.timeline(target.incident_id)
+        return sum(entry.marker in (e.get("description") or {}).get("name", "") for e in entries)
+
+    error: BaseException | None = None
+    try:
+        impatient.run_flow(record(target.incident_id, entry), timeout=10)
+    except Exception as caught:
+        error = caught
+    count = written()
+    outcome = classify(error is None, isinstance(error, OpsgenieIncidentError), count)
+    calls = [(request.endpoint, request.fault) for request in emu.requests]
+    assert injected.hits == 1, calls
+    assert outcome == "pass", f"{fault}: {outcome} ({count}x, {error!r}); calls {calls}"
+    # The same event delivered again finds its entry (or writes the one that was not applied).
+    again = impatient.run_flow(record(target.incident_id, entry), timeout=10)
+    assert (again, written()) == ("found" if count else "added", 1)
+
+
+def test_a_lost_answer_to_an_entry_dated_before_many_others_is_found_pages_back(
+    client: OpsgenieIncidentClient,
+    make_client: Callable[..., OpsgenieIncidentClient],
+    emu: OpsgenieEmulator,
+) -> None:
+    write = TABLE["add_timeline_entry"]
+    target = _prepare(client, write)
+    for minute in range(25):  # more than a page of entries later than the one written below
+        client.add_timeline_entry(
+            incident_id=target.incident_id, content=f"later {minute}", time=f"2025-01-01T11:{minute:02d}:00Z"
+        )
+    impatient = make_client(read_timeout=READ_TIMEOUT, retry=MATRIX_RETRY)
+    lost = emu.add_fault(Fault("lost_response", method="POST", path=_path_pattern("add_timeline_entry")))
+    answer = impatient.add_timeline_entry(
+        incident_id=target.incident_id, content=MARK, time="2025-01-01T10:00:00Z"
+    )
+    assert lost.hits == 1
+    assert answer["verified"] is True
+    assert write.count(emu, target) == 1

@@ -43,9 +43,23 @@ def test_task_and_dag_callbacks_open_note_and_resolve(
     assert incidents["dag-level"]["message"] == "[Airflow] DAG notifier_dag_runs failed"
     for incident in incidents.values():
         assert incident["status"] == "open"
-        assert len(emulator.notes(incident["id"])) == 1
+        # The second run's failure is recorded once, as a timeline entry rather than a note.
+        assert emulator.notes(incident["id"]) == []
+        assert len(custom_entries(emulator, incident["id"])) == 2
 
     assert run_dag(DAG_SOURCE, run_conf={"fail": False}).state == "success"
     assert [incident["status"] for incident in emulator.incidents()] == ["resolved", "resolved"]
     dag_incident = incidents["dag-level"]["id"]
     assert emulator.notes(dag_incident)[-1]["note"] == "notifier_dag_runs is back"
+    titles = [e["description"]["name"].splitlines()[0] for e in custom_entries(emulator, dag_incident)]
+    assert titles == ["Failed: DAG notifier_dag_runs"] * 2 + ["Recovered: DAG notifier_dag_runs succeeded"]
+    task_entries = custom_entries(emulator, incidents["task-level"]["id"])
+    assert [e["description"]["name"].splitlines()[0] for e in task_entries] == [
+        "Failed: notifier_dag_runs.ingest, try 1 of 1",
+        "Failed: notifier_dag_runs.ingest, try 1 of 1",
+        "Recovered: notifier_dag_runs.ingest succeeded on try 1 of 1",
+    ]
+
+
+def custom_entries(emulator: OpsgenieEmulator, incident_id: str) -> list[dict[str, Any]]:
+    return [entry for entry in emulator.timeline(incident_id) if entry["group"] == "custom"]

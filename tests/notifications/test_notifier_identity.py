@@ -169,8 +169,10 @@ def test_a_creator_that_lost_closes_only_its_own_once_and_notes_the_kept_one() -
 def test_a_kept_incident_whose_creator_died_before_routing_is_routed_by_the_next() -> None:
     tag = fingerprint_tag("k")
     flow = open_or_note(tag, create={"message": "m", "responders": [NOC]}, note="facts")
-    steps = _drive(flow, [_page(_incident("old", 2, tag)), {"requestId": "n"}, {"requestId": "a"}, None, {}])
-    assert steps[2] == Call("add_responder", {"identifier": "old", "responders": [NOC]})
+    steps = _drive(flow, [_page(_incident("old", 2, tag)), {"requestId": "a"}, {"requestId": "n"}, None, {}])
+    # Routed first, then the failure is recorded: nothing written before holds the page.
+    assert steps[1] == Call("add_responder", {"identifier": "old", "responders": [NOC]})
+    assert steps[2].endpoint == "add_note"
     assert steps[-1].incident_id == "old"
 
 

@@ -72,8 +72,8 @@ def test_failure_opens_one_incident_with_the_run_facts(
 def test_second_failure_adds_a_note_instead_of_an_incident(
     opsgenie_incident_connection: OpsgenieEmulator,
 ) -> None:
-    OpsgenieIncidentFailureNotifier()(task_context())
-    OpsgenieIncidentFailureNotifier()(task_context(exception=RuntimeError("still full")))
+    OpsgenieIncidentFailureNotifier(timeline=False)(task_context())
+    OpsgenieIncidentFailureNotifier(timeline=False)(task_context(exception=RuntimeError("still full")))
     [incident] = opsgenie_incident_connection.incidents()
     [note] = opsgenie_incident_connection.notes(incident["id"])
     assert note["note"].startswith("etl.load failed again.")
@@ -84,7 +84,8 @@ def fail_at_once(emulator: OpsgenieEmulator, count: int) -> None:
     """Run ``count`` failure callbacks of one task from threads released together; none may fail."""
     emulator.processing_delay = 0.2  # creates become visible late, as in Opsgenie: every search misses
     notifiers = [OpsgenieIncidentFailureNotifier() for _ in range(count)]
-    contexts = [task_context() for _ in range(count)]
+    # Distinct tries: distinct failures (the same try twice is one failure delivered twice).
+    contexts = [task_context(ti=_TaskInstance("etl", "load", try_number=index + 1)) for index in range(count)]
     start = threading.Barrier(count)
     errors: list[BaseException] = []
 
@@ -116,7 +117,11 @@ def test_failures_at_once_from_threads_leave_one_open_incident(
     assert all(i["status"] == "closed" for i in duplicates)
     for duplicate in duplicates:
         assert any(f"#{kept['tinyId']} ({kept['id']})" in n["note"] for n in emulator.notes(duplicate["id"]))
-    assert len(emulator.notes(kept["id"])) == 19
+    # Every failure is recorded once on the kept incident: as its timeline entry, not as a note.
+    assert emulator.notes(kept["id"]) == []
+    entries = [e for e in emulator.timeline(kept["id"]) if e["group"] == "custom"]
+    tries = sorted(int(e["description"]["name"].split("try ")[1].split()[0]) for e in entries)
+    assert tries == list(range(1, 21))
 
 
 def test_failures_at_once_stay_within_an_http_call_budget(
@@ -130,7 +135,8 @@ def test_failures_at_once_stay_within_an_http_call_budget(
     # A losing creator closes its own incident; the kept one's creator closes the newer ones it sees,
     # so each duplicate is closed once or twice, and the kept one never.
     assert created - 1 <= calls["close"] <= 2 * (created - 1)
-    assert calls["notes"] == 19
+    assert calls["notes"] == 0
+    assert calls["entries"] == 20
     assert calls["create"] == created <= 20
     # Per callback: at most 2 searches, 1 create, 1 close and 1 note (the kept one's creator: up to 19
     # closes, counted above); and at most 2 waits (the create
@@ -303,9 +309,16 @@ async def test_async_notify_as_the_triggerer_awaits_it(
     assert incident["message"] == "etl is late"
     assert "deadline, 2025-01-01T01:00:00Z" in incident["description"]
     assert incident["details"]["run_id"] == "scheduled__1"
-    assert len(opsgenie_incident_connection.notes(incident["id"])) == 1
+    # The same missed deadline delivered twice: one timeline entry, no note.
+    assert opsgenie_incident_connection.notes(incident["id"]) == []
     await OpsgenieIncidentRecoveryNotifier(context={"dag_run": dag_run, "reason": "success"})
     assert opsgenie_incident_connection.incidents()[0]["status"] == "resolved"
+    entries = [e for e in opsgenie_incident_connection.timeline(incident["id"]) if e["group"] == "custom"]
+    assert [e["description"]["name"].splitlines()[0] for e in entries] == [
+        "Missed its deadline: DAG etl",
+        "Recovered: DAG etl succeeded",
+    ]
+    assert entries[0]["eventTime"] == "2025-01-01T01:00:00.000Z"
 
 
 @pytest.mark.asyncio
@@ -360,3 +373,15 @@ def test_a_refused_create_still_records_the_failure(opsgenie_incident_connection
     assert "service_id" in note
     assert "details" in note
     assert "svc-retired] not found" in note
+
+
+def test_a_responder_with_an_int_id_is_refused_before_io_and_the_incident_says_why(
+    opsgenie_incident_connection: OpsgenieEmulator,
+) -> None:
+    emulator = opsgenie_incident_connection
+    OpsgenieIncidentFailureNotifier(responders=[{"type": "team", "name": "x", "id": 5}])(task_context())
+    [incident] = emulator.incidents()
+    assert not [r for r in emulator.requests if r.path.endswith("/responders")]
+    [note] = emulator.notes(incident["id"])
+    assert note["note"].startswith("Could not add the responders:")
+    assert "responder[0].id" in note["note"]

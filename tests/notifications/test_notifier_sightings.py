@@ -45,6 +45,11 @@ def _notes_by_map_index(emulator: OpsgenieEmulator, incident: dict[str, Any]) ->
     return Counter(line for text in texts for line in text.splitlines() if line.startswith("Map index:"))
 
 
+def _entries_by_map_index(emulator: OpsgenieEmulator, incident: dict[str, Any]) -> Counter[str]:
+    texts = [e["description"]["name"] for e in emulator.timeline(incident["id"]) if e["group"] == "custom"]
+    return Counter(line for text in texts for line in text.splitlines() if line.startswith("Map index:"))
+
+
 def test_one_notifier_searches_and_the_others_note_what_it_found(
     opsgenie_incident_connection: OpsgenieEmulator,
 ) -> None:
@@ -52,11 +57,15 @@ def test_one_notifier_searches_and_the_others_note_what_it_found(
     opsgenie_incident_connection.wait_until_processed()
     [incident] = opsgenie_incident_connection.incidents()
     assert incident["status"] == "open"
-    recorded = _notes_by_map_index(opsgenie_incident_connection, incident)
-    assert recorded == Counter({f"Map index: {index}": 1 for index in range(10)})  # each failure once
+    # Each failure once on the timeline; the first also in the description, and no note.
+    recorded = _entries_by_map_index(opsgenie_incident_connection, incident)
+    assert recorded == Counter({f"Map index: {index}": 1 for index in range(10)})
+    assert opsgenie_incident_connection.notes(incident["id"]) == []
+    assert sum(_notes_by_map_index(opsgenie_incident_connection, incident).values()) == 1  # the description
     calls = Counter(r.endpoint for r in opsgenie_incident_connection.requests)
     assert calls["create_incident"] == 1
-    assert calls["add_note"] == 9
+    assert calls["add_note"] == 0
+    assert calls["add_timeline_entry"] == 10
     assert calls["list_incidents"] <= 3  # the leader's searches only; the nine others search nothing
 
 
