@@ -5,7 +5,8 @@ tag** (:mod:`.fingerprint`) derived from what it stands for, by default the DAG 
 Two flows use it:
 
 - :func:`open_or_note`: if an incident with the tag is open, add a note to the oldest one;
-  otherwise (after a staggered second search) create one *quietly*, without responders and
+  otherwise (after watching, for a staggered moment, the incidents created since the newest one
+  search shows) create one *quietly*, without responders and
   without notifying stakeholders, find it by its one-off marker tag, and converge: the oldest
   open incident stays, its creator routes it to the responders, every other creator closes its
   own with one note naming the kept one. Responders are paged once per storm; a creator that
@@ -50,6 +51,12 @@ CREATOR_PREFIX = "af-c:"
 NOTE_SETTLE = 0.25
 #: Seconds after which an open duplicate counts as abandoned by a creator that died.
 ABANDONED = 120.0
+#: Seconds between two reads of the next tiny id while a creator waits its turn.
+WATCH_STEP = 0.25
+#: Incidents one watch reads at most: an account creating many others at once makes it give up.
+WATCH_READS = 25
+#: Any incident: the newest one search shows is where a watch starts.
+_ANY = "status:open OR status:resolved OR status:closed"
 #: What a create cannot be refused for: the failure is recorded with these whatever the rest.
 _UNREFUSABLE = ("message", "description", "tags", "notify_stakeholders")
 _NEVER = datetime.max.replace(tzinfo=UTC)
@@ -226,6 +233,51 @@ def _find_ours(
     return None, open_now
 
 
+def _newest_tiny() -> Flow[int | None]:
+    """Return the tiny id of the newest incident search shows (0: none), or None if it has none."""
+    page = yield Call("list_incidents", {"query": _ANY, "limit": 1, "sort": "createdAt", "order": "desc"})
+    items = page.get("data") or []
+    try:
+        return int(items[0]["tinyId"]) if items else 0
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _watch(tag: str, wait: float) -> Flow[list[dict[str, Any]]]:
+    """
+    Wait up to ``wait`` s for another creator's incident with ``tag``; return the open ones, oldest first.
+
+    Search trails the writes (by seconds, in a storm), but a read by tiny id shows an incident as
+    soon as it is created, and tiny ids are given in order: reading the ones after the newest that
+    search shows finds the incidents created since, whatever the search lag. A tiny id not found
+    yet is read again every :data:`WATCH_STEP`. Without a tiny id to start from, or once
+    :data:`WATCH_READS` incidents of others were read, it waits and searches instead.
+    """
+    newest = yield from _newest_tiny()
+    found: list[dict[str, Any]] = []
+    waited, reads = 0.0, 0
+    cursor = (newest or 0) + 1
+    while newest is not None and reads < WATCH_READS:
+        try:
+            response = yield Call("get_incident", {"identifier": str(cursor), "identifier_type": "tiny"})
+        except NotFoundError:
+            if found or waited >= wait:
+                return sorted(found, key=_age)
+            step = min(WATCH_STEP, wait - waited)
+            yield Sleep(step)
+            waited += step
+            continue
+        incident = response.get("data") or {}
+        cursor, reads = cursor + 1, reads + 1
+        if tag in (incident.get("tags") or []) and incident.get("status", "open") == "open":
+            found.append(incident)
+    if found:
+        return sorted(found, key=_age)
+    if wait > waited:
+        yield Sleep(wait - waited)
+    return (yield from _list_open(tag))
+
+
 def open_or_note(
     tag: str,
     *,
@@ -248,8 +300,9 @@ def open_or_note(
     :param tag: the fingerprint tag; it is added first to the created incident's tags if missing.
     :param create: the ``create_incident`` arguments (message, description, responders, ...).
     :param note: the note for an incident that is already open (or that won a creation race).
-    :param stagger: seconds to wait before a second search when the first found nothing, so that
-        workers failing together mostly find the first one's incident instead of creating theirs.
+    :param stagger: seconds to watch for another creator's incident when the search found nothing
+        (:func:`_watch`), so that workers failing together mostly join the first one's incident
+        instead of creating theirs; 0 creates at once.
     :param settle: the first pause before looking for the created incident; it doubles while the
         search does not show it yet (a slow server or a lagging search).
     """
@@ -261,8 +314,7 @@ def open_or_note(
     note = fit("add_note", {"note": note})["note"]
     open_now = yield from _list_open(tag)
     if not open_now and stagger > 0:
-        yield Sleep(stagger)
-        open_now = yield from _list_open(tag)
+        open_now = yield from _watch(tag, stagger)
     if open_now:
         return (yield from _join(open_now, note, responders))
     dropped = yield from _create(create)

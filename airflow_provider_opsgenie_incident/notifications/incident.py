@@ -66,13 +66,15 @@ _VERBS = {"created": "opened", "noted": "already open, note added", "resolved": 
 
 def _stagger(map_index: str | None) -> float:
     """
-    Return the pause before a worker searches again and creates.
+    Return how long a worker that found no open incident watches for another one's before creating.
 
-    Mapped instances failing together take turns by map index (a quarter second apart); anything
-    else draws a random moment.
+    Mapped instances failing together take turns by map index, a quarter second apart: map index 0
+    creates at once and the others join its incident as soon as it exists; when it did not fail,
+    the lowest index that did creates one turn later per index. Anything else draws a random moment.
     """
     if map_index is not None:
-        return (int(map_index) % STAGGER_SLOTS) * STAGGER_STEP + random.uniform(0, STAGGER_STEP / 2)
+        index = min(int(map_index), STAGGER_SLOTS - 1)
+        return index * STAGGER_STEP + (random.uniform(0, STAGGER_STEP / 2) if index else 0.0)
     return random.uniform(0, STAGGER_SLOTS * STAGGER_STEP / 4)
 
 
