@@ -56,7 +56,7 @@ WATCH_STEP = 0.25
 #: Incidents one watch reads at most: an account creating many others at once makes it give up.
 WATCH_READS = 25
 #: Any incident: the newest one search shows is where a watch starts.
-_ANY = "status:open OR status:resolved OR status:closed"
+WATCH_QUERY = "status:open OR status:resolved OR status:closed"
 #: What a create cannot be refused for: the failure is recorded with these whatever the rest.
 _UNREFUSABLE = ("message", "description", "tags", "notify_stakeholders")
 _NEVER = datetime.max.replace(tzinfo=UTC)
@@ -235,7 +235,9 @@ def _find_ours(
 
 def _newest_tiny() -> Flow[int | None]:
     """Return the tiny id of the newest incident search shows (0: none), or None if it has none."""
-    page = yield Call("list_incidents", {"query": _ANY, "limit": 1, "sort": "createdAt", "order": "desc"})
+    page = yield Call(
+        "list_incidents", {"query": WATCH_QUERY, "limit": 1, "sort": "createdAt", "order": "desc"}
+    )
     items = page.get("data") or []
     try:
         return int(items[0]["tinyId"]) if items else 0

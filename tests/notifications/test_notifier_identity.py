@@ -14,9 +14,17 @@ from airflow_provider_opsgenie_incident.client import (
     InvalidRequestError,
     OpsgenieIncidentClient,
 )
+from airflow_provider_opsgenie_incident.client.errors import NotFoundError
 from airflow_provider_opsgenie_incident.client.fingerprint import fingerprint_tag, open_query
 from airflow_provider_opsgenie_incident.client.flows import Call, Sleep, run_flow
-from airflow_provider_opsgenie_incident.client.incidents import CREATOR_PREFIX, open_or_note, resolve_open
+from airflow_provider_opsgenie_incident.client.incidents import (
+    CREATOR_PREFIX,
+    WATCH_QUERY,
+    WATCH_READS,
+    WATCH_STEP,
+    open_or_note,
+    resolve_open,
+)
 from airflow_provider_opsgenie_incident.client.validation import fit
 from airflow_provider_opsgenie_incident.emulator import Fault
 
@@ -129,15 +137,47 @@ def test_create_is_quiet_and_marked_for_its_creator() -> None:
     assert create.arguments["tags"] == [tag, _nonce(create)]
 
 
-def test_a_second_search_after_the_stagger_finds_the_first_workers_incident() -> None:
+_NEWEST = Call("list_incidents", {"query": WATCH_QUERY, "limit": 1, "sort": "createdAt", "order": "desc"})
+
+
+def _tiny(tiny: int) -> Call:
+    return Call("get_incident", {"identifier": str(tiny), "identifier_type": "tiny"})
+
+
+def test_a_waiting_creator_joins_the_incident_created_since_the_newest_search_shows() -> None:
+    # Search shows #7 as the newest incident; #8 (another task's) and #9 (ours) are created after it.
+    tag = fingerprint_tag("k")
+    ours = _incident("first", 9, tag, responders=[NOC])
+    flow = open_or_note(tag, create={"message": "m"}, note="facts", stagger=0.5)
+    other = _incident("other", 8, fingerprint_tag("other"))
+    replies: list[Any] = [_page(), _page(_incident("x", 7, "t")), NotFoundError("no", status=404), None]
+    replies += [{"data": other}, {"data": ours}, NotFoundError("no", status=404), {"requestId": "n"}]
+    steps = _drive(flow, [*replies, None, {}])
+    assert steps[1:7] == [_NEWEST, _tiny(8), Sleep(WATCH_STEP), _tiny(8), _tiny(9), _tiny(10)]
+    assert steps[7] == Call("add_note", {"identifier": "first", "note": "facts"})
+    assert steps[-1].action == "noted"
+    assert not any(isinstance(step, Call) and step.endpoint == "create_incident" for step in steps)
+
+
+def test_a_waiting_creator_that_sees_nothing_in_its_turn_creates() -> None:
+    tag = fingerprint_tag("k")
+    flow = open_or_note(tag, create={"message": "m"}, note="facts", stagger=0.4)
+    gone = NotFoundError("no", status=404)
+    steps = _drive(flow, [_page(), _page(), gone, None, gone, None, gone])
+    assert steps[1:7] == [_NEWEST, _tiny(1), Sleep(WATCH_STEP), _tiny(1), Sleep(0.4 - WATCH_STEP), _tiny(1)]
+    assert steps[7].endpoint == "create_incident"
+
+
+def test_a_watch_in_a_busy_account_gives_up_and_searches_after_the_turn() -> None:
     tag = fingerprint_tag("k")
     flow = open_or_note(tag, create={"message": "m"}, note="facts", stagger=0.5)
+    others = [{"data": _incident(f"o{n}", n, "t")} for n in range(1, WATCH_READS + 1)]
     steps = _drive(
-        flow, [_page(), None, _page(_incident("old", 1, tag, responders=[NOC])), {"requestId": "n"}, None, {}]
+        flow, [_page(), _page(), *others, None, _page(_incident("old", 1, tag)), {"requestId": "n"}]
     )
-    assert steps[1] == Sleep(0.5)
-    assert steps[3] == Call("add_note", {"identifier": "old", "note": "facts"})
-    assert steps[-1].action == "noted"
+    assert steps[2 + WATCH_READS] == Sleep(0.5)
+    assert steps[3 + WATCH_READS].endpoint == "list_incidents"
+    assert steps[4 + WATCH_READS] == Call("add_note", {"identifier": "old", "note": "facts"})
 
 
 def test_the_creator_of_the_oldest_routes_it_and_closes_nothing() -> None:
@@ -298,6 +338,20 @@ def test_a_storm_of_twelve_mapped_failures_pages_once_with_few_incidents_and_cal
     assert len([i for i in incidents if i["responders"]]) == 1  # paged once
     assert len(incidents) <= 3  # created: the target is at most 2 (median)
     assert len(opsgenie_emulator.requests) / 12 <= 8  # HTTP calls per callback
+
+
+def test_twelve_processes_with_a_lagging_search_create_one_incident(
+    opsgenie_emulator: OpsgenieEmulator,
+) -> None:
+    opsgenie_emulator.processing_delay = 0.2
+    opsgenie_emulator.search_lag = 2.0  # search misses every create of the storm
+    actions = _fail_together(opsgenie_emulator, 12, step=0.25)
+    opsgenie_emulator.wait_until_processed()
+    incidents = opsgenie_emulator.incidents()
+    assert len([i for i in incidents if i["status"] == "open"]) == 1
+    assert len([i for i in incidents if i["responders"]]) == 1
+    assert len(incidents) <= 2  # the median is 1: map index 0 creates, the others join it
+    assert actions.count("noted") >= 11 - len(incidents) + 1
 
 
 def test_lost_create_answer_with_client_leaves_one_incident(opsgenie_emulator: OpsgenieEmulator) -> None:
