@@ -54,7 +54,10 @@ PAGE_DELAY_TARGET = 3.0
 def drive(mode: str, code: str) -> None:
     """Serve the parent's storms over stdin/stdout with the package found in ``code``."""
     sys.path.insert(0, code)
+    from airflow_provider_opsgenie_incident.notifications import incident
     from benchmarks.failure_storm import Workers
+
+    assert Path(incident.__file__).is_relative_to(code), incident.__file__
 
     quiet()
     emulator = SimpleNamespace(url=os.environ["STORM_URL"], api_key=os.environ["STORM_KEY"])
@@ -86,10 +89,13 @@ class Driver:
     """A driver process running one code in one mode."""
 
     def __init__(self, mode: str, code: Path, emulator: Any) -> None:
-        env = child_env(STORM_URL=emulator.url, STORM_KEY=emulator.api_key)
+        # The fork server of Python 3.11 does not take over the driver's sys.path but starts with the
+        # working directory first, then PYTHONPATH: both name the code.
+        path = os.pathsep.join(dict.fromkeys([str(code), str(ROOT)]))
+        env = child_env(STORM_URL=emulator.url, STORM_KEY=emulator.api_key, PYTHONPATH=path)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.storm_creators", "--drive", mode, "--code", str(code)],
-            cwd=ROOT,
+            cwd=code,
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -216,7 +222,7 @@ def _report(results: dict[tuple[str, float, str], dict[str, list[Storm]]]) -> li
 def _describe(result: Storm) -> str:
     pages = ", ".join(f"{value:.2f}" for _, value in sorted(result.first_page.items()))
     return (
-        f"{result.code:5s} created {result.created:2d}, open {sorted(result.open_by_task.values())},"
+        f"{result.code:7s} created {result.created:2d}, open {sorted(result.open_by_task.values())},"
         f" pages {sorted(result.pages_by_task.values())}, first page s [{pages}],"
         f" failed {len(result.errors)} {result.errors[:1]}"
     )
@@ -229,7 +235,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lag", type=float, choices=LAGS, action="append")
     parser.add_argument("--mode", choices=sorted(MODES), action="append")
     parser.add_argument("--storms", type=int, default=REPEATS)
-    parser.add_argument("--code", action="append", help="only these codes: today, ours")
+    parser.add_argument("--code", action="append", help="only these codes: today, ours (and --tree names)")
+    parser.add_argument("--tree", action="append", default=[], help="NAME=DIR: also run the package in DIR")
     parser.add_argument("--drive", choices=sorted(MODES), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.drive:
@@ -237,10 +244,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     from airflow_provider_opsgenie_incident.emulator import OpsgenieEmulator
 
-    codes = args.code or ["today", "ours"]
+    extra = dict(tree.split("=", 1) for tree in args.tree)
+    codes = args.code or ["today", "ours", *extra]
     results: dict[tuple[str, float, str], dict[str, list[Storm]]] = {}
     with tempfile.TemporaryDirectory() as folder, OpsgenieEmulator() as emulator:
         trees = {"today": _baseline_tree(Path(folder)), "ours": ROOT}
+        trees.update((name, Path(tree)) for name, tree in extra.items())
         for mode in args.mode or list(MODES):
             drivers = {code: Driver(mode, trees[code], emulator) for code in codes}
             try:
@@ -261,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
             finally:
                 for driver in drivers.values():
                     driver.close()
-    if set(codes) == {"today", "ours"}:
+    if {"today", "ours"} <= set(codes):
         emit(_report(results))
 
 
