@@ -340,6 +340,7 @@ class Scenarios:
             flush=True,
         )
         self.check(len(open_) == 1, "one open incident", _brief(open_))
+        self.check(len(new) <= 2, "incidents created <= 2 (the others joined the first)", len(new))
         self.check(len(held) == 12, "the open incident holds all 12 failures", sorted(held, key=int))
         self.check(
             len(paged_by_state) == 1, "pages == 1 (incidents that ever had responders)", len(paged_by_state)
