@@ -15,7 +15,12 @@ must be 1), open incidents per task (must be 1), failed callbacks, and the time 
 to each task's first page (the emulator records when a responder was added). Reported as medians
 over ``BENCH_STORM_CREATOR_REPEATS`` storms per configuration and code.
 
-``python -m benchmarks.storm_creators [--scenario 12x1] [--lag 2] [--mode threads] [--storms N]``.
+Two more scenarios run only when named: ``8x1-late`` (map indexes 4-11 fail, 0-3 succeed: the
+instances that would create first never fail) and ``12x1-unmapped`` (12 failures of a task that is
+not mapped, as 12 runs of one DAG failing together would be).
+
+``python -m benchmarks.storm_creators [--scenario 12x1] [--lag 2] [--mode threads] [--storms N]
+[--tree NAME=DIR]``: ``--tree`` runs the package found in DIR as one more code.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ from typing import IO, Any
 from benchmarks.common import ROOT, Row, child_env, emit, median, quiet
 
 SCENARIOS = {"12x1": (12, 1), "40x4": (40, 4)}
+#: Beyond the targets: map indexes 0-3 succeed (the would-be leaders never fail); an unmapped task.
+EXTRA_SCENARIOS = {"8x1-late": (8, 1), "12x1-unmapped": (12, 1)}
 LAGS = (0.2, 2.0)
 MODES = {"threads": 1, "processes": 12}
 BASELINE = os.environ.get("BENCH_STORM_BASELINE", "4122d20")
@@ -139,10 +146,23 @@ class Storm:
         return self.open_by_task == expected and self.pages_by_task == expected and not self.errors
 
 
-def storm(emulator: Any, driver: Driver, code: str, callbacks: int, tasks: int, lag: float) -> Storm:
+def _plan(scenario: str, callbacks: int, tasks: int) -> list[dict[str, Any]]:
+    """Describe the failures of ``scenario``."""
+    from benchmarks.failure_storm import plan
+
+    failures = plan(callbacks, tasks)
+    if scenario == "8x1-late":
+        return [{**failure, "map_index": failure["map_index"] + 4} for failure in failures]
+    if scenario == "12x1-unmapped":
+        return [{**failure, "map_index": -1} for failure in failures]
+    return failures
+
+
+def storm(emulator: Any, driver: Driver, code: str, scenario: str, lag: float) -> Storm:
     """Run one storm against a fresh emulator state; return what it did."""
     from airflow_provider_opsgenie_incident.emulator.clock import parse_time
-    from benchmarks.failure_storm import plan
+
+    callbacks, tasks = {**SCENARIOS, **EXTRA_SCENARIOS}[scenario]
 
     emulator.reset()
     emulator.processing_delay = PROCESSING_DELAY
@@ -152,7 +172,7 @@ def storm(emulator: Any, driver: Driver, code: str, callbacks: int, tasks: int, 
         emulator.clear_requests()
         return time.time()
 
-    errors, started = driver.storm(plan(callbacks, tasks), release)
+    errors, started = driver.storm(_plan(scenario, callbacks, tasks), release)
     emulator.wait_until_processed(timeout=30)
     time.sleep(0.3)
     emulator.wait_until_processed(timeout=30)
@@ -199,6 +219,8 @@ def _figures(storms: list[Storm]) -> tuple[float, float, float]:
 def _report(results: dict[tuple[str, float, str], dict[str, list[Storm]]]) -> list[Row]:
     rows = []
     for (scenario, lag, mode), by_code in results.items():
+        if scenario not in SCENARIOS:
+            continue
         tasks = SCENARIOS[scenario][1]
         today, ours = by_code["today"], by_code["ours"]
         t_created, t_page, t_last = _figures(today)
@@ -231,7 +253,7 @@ def _describe(result: Storm) -> str:
 def main(argv: list[str] | None = None) -> None:
     """Run the configurations and report."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.storm_creators")
-    parser.add_argument("--scenario", choices=sorted(SCENARIOS), action="append")
+    parser.add_argument("--scenario", choices=sorted({**SCENARIOS, **EXTRA_SCENARIOS}), action="append")
     parser.add_argument("--lag", type=float, choices=LAGS, action="append")
     parser.add_argument("--mode", choices=sorted(MODES), action="append")
     parser.add_argument("--storms", type=int, default=REPEATS)
@@ -254,13 +276,13 @@ def main(argv: list[str] | None = None) -> None:
             drivers = {code: Driver(mode, trees[code], emulator) for code in codes}
             try:
                 for scenario in args.scenario or list(SCENARIOS):
-                    callbacks, tasks = SCENARIOS[scenario]
+                    callbacks, tasks = {**SCENARIOS, **EXTRA_SCENARIOS}[scenario]
                     for lag in args.lag or LAGS:
                         print(f"storm {scenario}, search lag {lag:g} s, {mode}", flush=True)
                         by_code: dict[str, list[Storm]] = {code: [] for code in codes}
                         for _ in range(args.storms):
                             for code in random.sample(codes, len(codes)):
-                                result = storm(emulator, drivers[code], code, callbacks, tasks, lag)
+                                result = storm(emulator, drivers[code], code, scenario, lag)
                                 by_code[code].append(result)
                                 print(f"  {_describe(result)}", flush=True)
                         for code, storms in by_code.items():
