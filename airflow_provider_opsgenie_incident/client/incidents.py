@@ -55,6 +55,8 @@ ABANDONED = 120.0
 WATCH_STEP = 0.25
 #: Incidents one watch reads at most: an account creating many others at once makes it give up.
 WATCH_READS = 25
+#: The newest incidents a watch looks through before it starts reading tiny ids.
+WATCH_RECENT = 20
 #: Any incident: the newest one search shows is where a watch starts.
 WATCH_QUERY = "status:open OR status:resolved OR status:closed"
 #: What a create cannot be refused for: the failure is recorded with these whatever the rest.
@@ -233,48 +235,55 @@ def _find_ours(
     return None, open_now
 
 
-def _newest_tiny() -> Flow[int | None]:
-    """Return the tiny id of the newest incident search shows (0: none), or None if it has none."""
+def _recent(tag: str) -> Flow[tuple[int | None, list[dict[str, Any]]]]:
+    """
+    Return the newest tiny id search shows, and the open incidents with ``tag`` among the newest.
+
+    The tiny id is 0 when there is no incident at all, None when the newest has none. An incident
+    with ``tag`` may be among the newest now and not have been a moment ago, in the first search.
+    """
     page = yield Call(
-        "list_incidents", {"query": WATCH_QUERY, "limit": 1, "sort": "createdAt", "order": "desc"}
+        "list_incidents", {"query": WATCH_QUERY, "limit": WATCH_RECENT, "sort": "createdAt", "order": "desc"}
     )
     items = page.get("data") or []
+    ours = [i for i in items if tag in (i.get("tags") or []) and i.get("status", "open") == "open"]
     try:
-        return int(items[0]["tinyId"]) if items else 0
+        return (int(items[0]["tinyId"]) if items else 0), sorted(ours, key=_age)
     except (KeyError, TypeError, ValueError):
-        return None
+        return None, sorted(ours, key=_age)
 
 
 def _watch(tag: str, wait: float) -> Flow[list[dict[str, Any]]]:
     """
-    Wait up to ``wait`` s for another creator's incident with ``tag``; return the open ones, oldest first.
+    Wait up to ``wait`` s for another creator's incident with ``tag``; return it (or the open ones).
 
     Search trails the writes (by seconds, in a storm), but a read by tiny id shows an incident as
     soon as it is created, and tiny ids are given in order: reading the ones after the newest that
-    search shows finds the incidents created since, whatever the search lag. A tiny id not found
-    yet is read again every :data:`WATCH_STEP`. Without a tiny id to start from, or once
-    :data:`WATCH_READS` incidents of others were read, it waits and searches instead.
+    search shows finds the incidents created since, whatever the search lag, and the first one
+    with ``tag`` is the oldest. A tiny id not found yet is read again every :data:`WATCH_STEP`.
+    Without a tiny id to start from, or once :data:`WATCH_READS` incidents of others were read, it
+    waits and searches instead.
     """
-    newest = yield from _newest_tiny()
-    found: list[dict[str, Any]] = []
-    waited, reads = 0.0, 0
-    cursor = (newest or 0) + 1
+    newest, seen = yield from _recent(tag)
+    if seen:
+        return seen
+    waited, reads, cursor, pending = 0.0, 0, (newest or 0) + 1, True
     while newest is not None and reads < WATCH_READS:
-        try:
-            response = yield Call("get_incident", {"identifier": str(cursor), "identifier_type": "tiny"})
-        except NotFoundError:
-            if found or waited >= wait:
-                return sorted(found, key=_age)
+        if pending:  # nothing new since the last read: pause first
+            if waited >= wait:
+                return []
             step = min(WATCH_STEP, wait - waited)
             yield Sleep(step)
             waited += step
+        try:
+            response = yield Call("get_incident", {"identifier": str(cursor), "identifier_type": "tiny"})
+        except NotFoundError:
+            pending = True
             continue
         incident = response.get("data") or {}
-        cursor, reads = cursor + 1, reads + 1
+        cursor, reads, pending = cursor + 1, reads + 1, False
         if tag in (incident.get("tags") or []) and incident.get("status", "open") == "open":
-            found.append(incident)
-    if found:
-        return sorted(found, key=_age)
+            return [incident]
     if wait > waited:
         yield Sleep(wait - waited)
     return (yield from _list_open(tag))

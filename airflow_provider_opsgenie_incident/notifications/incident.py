@@ -57,8 +57,12 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 30.0
-STAGGER_STEP = 0.25
+#: Seconds between the turns of two map indexes: longer than Opsgenie usually takes to apply a create,
+#: so the next in line sees the incident of the one before it (by tiny id) and joins it.
+STAGGER_STEP = 0.4
 STAGGER_SLOTS = 16
+#: Seconds over which failures of a task that is not mapped draw their turn.
+UNMAPPED_SPREAD = 1.0
 #: The failure notifier's own fields of the incident it opens, all templated.
 _INCIDENT_FIELDS = ("message", "description", "details", "tags", "responders", "priority", "service_id")
 _VERBS = {"created": "opened", "noted": "already open, note added", "resolved": "resolved"}
@@ -68,14 +72,13 @@ def _stagger(map_index: str | None) -> float:
     """
     Return how long a worker that found no open incident watches for another one's before creating.
 
-    Mapped instances failing together take turns by map index, a quarter second apart: map index 0
-    creates at once and the others join its incident as soon as it exists; when it did not fail,
-    the lowest index that did creates one turn later per index. Anything else draws a random moment.
+    Mapped instances failing together take turns by map index: map index 0 creates at once and the
+    others join its incident as soon as it exists; when it did not fail, the lowest index that did
+    creates, one turn (:data:`STAGGER_STEP`) later per index. Anything else draws a random moment.
     """
     if map_index is not None:
-        index = min(int(map_index), STAGGER_SLOTS - 1)
-        return index * STAGGER_STEP + (random.uniform(0, STAGGER_STEP / 2) if index else 0.0)
-    return random.uniform(0, STAGGER_SLOTS * STAGGER_STEP / 4)
+        return min(int(map_index), STAGGER_SLOTS - 1) * STAGGER_STEP
+    return random.uniform(0, UNMAPPED_SPREAD)
 
 
 class _OpsgenieIncidentNotifier(BaseNotifier):

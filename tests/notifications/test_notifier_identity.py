@@ -21,6 +21,7 @@ from airflow_provider_opsgenie_incident.client.incidents import (
     CREATOR_PREFIX,
     WATCH_QUERY,
     WATCH_READS,
+    WATCH_RECENT,
     WATCH_STEP,
     open_or_note,
     resolve_open,
@@ -137,7 +138,10 @@ def test_create_is_quiet_and_marked_for_its_creator() -> None:
     assert create.arguments["tags"] == [tag, _nonce(create)]
 
 
-_NEWEST = Call("list_incidents", {"query": WATCH_QUERY, "limit": 1, "sort": "createdAt", "order": "desc"})
+_RECENT = Call(
+    "list_incidents", {"query": WATCH_QUERY, "limit": WATCH_RECENT, "sort": "createdAt", "order": "desc"}
+)
+_GONE = NotFoundError("no such incident", status=404)
 
 
 def _tiny(tiny: int) -> Call:
@@ -148,36 +152,43 @@ def test_a_waiting_creator_joins_the_incident_created_since_the_newest_search_sh
     # Search shows #7 as the newest incident; #8 (another task's) and #9 (ours) are created after it.
     tag = fingerprint_tag("k")
     ours = _incident("first", 9, tag, responders=[NOC])
-    flow = open_or_note(tag, create={"message": "m"}, note="facts", stagger=0.5)
     other = _incident("other", 8, fingerprint_tag("other"))
-    replies: list[Any] = [_page(), _page(_incident("x", 7, "t")), NotFoundError("no", status=404), None]
-    replies += [{"data": other}, {"data": ours}, NotFoundError("no", status=404), {"requestId": "n"}]
-    steps = _drive(flow, [*replies, None, {}])
-    assert steps[1:7] == [_NEWEST, _tiny(8), Sleep(WATCH_STEP), _tiny(8), _tiny(9), _tiny(10)]
-    assert steps[7] == Call("add_note", {"identifier": "first", "note": "facts"})
+    flow = open_or_note(tag, create={"message": "m"}, note="facts", stagger=0.5)
+    replies = [_page(), _page(_incident("x", 7, "t")), None, {"data": other}, {"data": ours}]
+    steps = _drive(flow, [*replies, {"requestId": "n"}, None, {}])
+    assert steps[1:5] == [_RECENT, Sleep(WATCH_STEP), _tiny(8), _tiny(9)]
+    assert steps[5] == Call("add_note", {"identifier": "first", "note": "facts"})
     assert steps[-1].action == "noted"
     assert not any(isinstance(step, Call) and step.endpoint == "create_incident" for step in steps)
+
+
+def test_a_waiting_creator_joins_an_incident_search_shows_now_and_missed_a_moment_ago() -> None:
+    tag = fingerprint_tag("k")
+    flow = open_or_note(tag, create={"message": "m"}, note="facts", stagger=0.5)
+    newest = [_incident("other", 3, "t"), _incident("first", 2, tag, responders=[NOC])]
+    steps = _drive(flow, [_page(), _page(*newest), {"requestId": "n"}, None, {}])
+    assert steps[2] == Call("add_note", {"identifier": "first", "note": "facts"})
+    assert steps[-1].action == "noted"
 
 
 def test_a_waiting_creator_that_sees_nothing_in_its_turn_creates() -> None:
     tag = fingerprint_tag("k")
     flow = open_or_note(tag, create={"message": "m"}, note="facts", stagger=0.4)
-    gone = NotFoundError("no", status=404)
-    steps = _drive(flow, [_page(), _page(), gone, None, gone, None, gone])
-    assert steps[1:7] == [_NEWEST, _tiny(1), Sleep(WATCH_STEP), _tiny(1), Sleep(0.4 - WATCH_STEP), _tiny(1)]
-    assert steps[7].endpoint == "create_incident"
+    steps = _drive(flow, [_page(), _page(), None, _GONE, None, _GONE])
+    assert steps[1:6] == [_RECENT, Sleep(WATCH_STEP), _tiny(1), Sleep(0.4 - WATCH_STEP), _tiny(1)]
+    assert steps[6].endpoint == "create_incident"
 
 
 def test_a_watch_in_a_busy_account_gives_up_and_searches_after_the_turn() -> None:
     tag = fingerprint_tag("k")
     flow = open_or_note(tag, create={"message": "m"}, note="facts", stagger=0.5)
     others = [{"data": _incident(f"o{n}", n, "t")} for n in range(1, WATCH_READS + 1)]
-    steps = _drive(
-        flow, [_page(), _page(), *others, None, _page(_incident("old", 1, tag)), {"requestId": "n"}]
-    )
-    assert steps[2 + WATCH_READS] == Sleep(0.5)
-    assert steps[3 + WATCH_READS].endpoint == "list_incidents"
-    assert steps[4 + WATCH_READS] == Call("add_note", {"identifier": "old", "note": "facts"})
+    replies = [_page(), _page(), None, *others, None, _page(_incident("old", 1, tag)), {"requestId": "n"}]
+    steps = _drive(flow, replies)
+    assert steps[3 : 3 + WATCH_READS] == [_tiny(n) for n in range(1, WATCH_READS + 1)]
+    assert steps[3 + WATCH_READS] == Sleep(0.5 - WATCH_STEP)
+    assert steps[4 + WATCH_READS].endpoint == "list_incidents"
+    assert steps[5 + WATCH_READS] == Call("add_note", {"identifier": "old", "note": "facts"})
 
 
 def test_the_creator_of_the_oldest_routes_it_and_closes_nothing() -> None:

@@ -165,12 +165,13 @@ def _converged(emulator: OpsgenieEmulator, failures: int) -> list[dict[str, Any]
         pytest.param([3, 9], 1, id="two-of-many"),
     ],
 )
+@pytest.mark.parametrize("lag", [0.0, 2.0], ids=["search-in-step", "search-2s-behind"])
 def test_mapped_failures_with_a_lagging_search_create_one_incident(
-    opsgenie_incident_connection: OpsgenieEmulator, map_indexes: Sequence[int], most: int
+    opsgenie_incident_connection: OpsgenieEmulator, map_indexes: Sequence[int], most: int, lag: float
 ) -> None:
-    # Search shows an incident 2 s after it is created: only the watch by tiny id can see it sooner.
+    # Search shows an incident ``lag`` s after it is created: the watch by tiny id sees it sooner.
     emulator = opsgenie_incident_connection
-    emulator.search_lag = 2.0
+    emulator.search_lag = lag
     fail_at_once(emulator, len(map_indexes), map_indexes)
     assert len(_converged(emulator, len(map_indexes))) <= most
 
