@@ -356,7 +356,7 @@ def test_twelve_processes_with_a_lagging_search_create_one_incident(
 ) -> None:
     opsgenie_emulator.processing_delay = 0.2
     opsgenie_emulator.search_lag = 2.0  # search misses every create of the storm
-    actions = _fail_together(opsgenie_emulator, 12, step=0.25)
+    actions = _fail_together(opsgenie_emulator, 12, step=0.4)
     opsgenie_emulator.wait_until_processed()
     incidents = opsgenie_emulator.incidents()
     assert len([i for i in incidents if i["status"] == "open"]) == 1
