@@ -78,7 +78,7 @@ def drive(mode: str, code: str) -> None:
                 _say(out, {"ready": True})
                 sys.stdin.readline()  # the parent's "go", once the emulator is clear
 
-            errors, wall = workers.run(order["callbacks"], release)
+            errors, wall = workers.run(order["callbacks"], release)[:2]
             _say(out, {"errors": errors, "wall": wall})
     finally:
         workers.close()
