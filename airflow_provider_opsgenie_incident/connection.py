@@ -120,7 +120,12 @@ EXTRAS: Final[Mapping[str, ExtraField]] = MappingProxyType(
                 "Total seconds one call may spend retrying 429, 5xx and network errors.",
             ),
             ExtraField(
-                "max_attempts", "Attempts per call", "integer", 6, "Attempts per call, the first included."
+                "max_attempts",
+                "Attempts per call",
+                "integer",
+                6,
+                "Attempts per call that end in an error, the first included; a 429 is waited out within"
+                " the retry budget.",
             ),
             ExtraField(
                 "proxy",

@@ -128,9 +128,13 @@ class Workers:
     They are forked from a fork server that has imported the notifier (Celery's prefork pool and
     the LocalExecutor also fork workers that have Airflow loaded), so twelve of them start in
     about the time of one import instead of twelve.
+
+    :param target: what each child runs with its end of the order pipe (default: :func:`worker`).
     """
 
-    def __init__(self, count: int, emulator: OpsgenieEmulator) -> None:
+    def __init__(
+        self, count: int, emulator: OpsgenieEmulator, target: Callable[[Connection], None] | None = None
+    ) -> None:
         connection = {"conn_type": "opsgenie_incident", "host": emulator.url, "password": emulator.api_key}
         os.environ[CONNECTION_ENV] = json.dumps(connection)  # the fork server starts with this environment
         context = multiprocessing.get_context("forkserver")
@@ -139,14 +143,19 @@ class Workers:
         self.processes: list[BaseProcess] = []
         for _ in range(count):
             ours, theirs = context.Pipe()
-            process = context.Process(target=worker, args=(theirs,), daemon=True)
+            process = context.Process(target=target or worker, args=(theirs,), daemon=True)
             process.start()
             theirs.close()
             self.pipes.append(ours)
             self.processes.append(process)
 
-    def run(self, callbacks: list[dict[str, Any]], release: Callable[[], None]) -> tuple[list[str], float]:
-        """Prepare the callbacks round-robin, call ``release()``, run them at once; return errors, wall."""
+    def run(
+        self, callbacks: list[dict[str, Any]], release: Callable[[], None]
+    ) -> tuple[list[str], float, list[dict[str, Any]]]:
+        """Prepare the callbacks round-robin, call ``release()``, run them at once.
+
+        Return the errors, the wall time, and every worker's whole answer.
+        """
         shares = [callbacks[index :: len(self.pipes)] for index in range(len(self.pipes))]
         busy = [(pipe, share) for pipe, share in zip(self.pipes, shares, strict=True) if share]
         for pipe, share in busy:
@@ -157,8 +166,9 @@ class Workers:
         started = time.perf_counter()
         for pipe, _ in busy:
             pipe.send({"do": "go"})
-        errors = [error for pipe, _ in busy for error in pipe.recv()["errors"]]
-        return errors, time.perf_counter() - started
+        answers = [pipe.recv() for pipe, _ in busy]
+        errors = [error for answer in answers for error in answer["errors"]]
+        return errors, time.perf_counter() - started, answers
 
     def close(self) -> None:
         """End the children and wait for them."""
@@ -233,7 +243,7 @@ def storm(emulator: OpsgenieEmulator, workers: Workers, callbacks: int, tasks: i
     """Run one storm against a fresh emulator state; return what it did."""
     emulator.reset()
     emulator.processing_delay = PROCESSING_DELAY
-    errors, wall = workers.run(plan(callbacks, tasks), release=emulator.clear_requests)
+    errors, wall, _ = workers.run(plan(callbacks, tasks), release=emulator.clear_requests)
     emulator.wait_until_processed(timeout=30)
     incidents = emulator.incidents()
     task_of = {incident["id"]: incident["details"].get("task_id") for incident in incidents}

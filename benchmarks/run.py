@@ -19,7 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ["import_cost", "per_call", "wait_latency", "triggerer_scale", "failure_storm", "storm_creators"]
+PARTS = [
+    "import_cost",
+    "per_call",
+    "wait_latency",
+    "triggerer_scale",
+    "failure_storm",
+    "throttled_storm",
+    "storm_creators",
+]
 PART_TIMEOUT = 300.0
 #: Parts that take longer: storm_creators runs 80 storms of two codes, some waiting out a 2 s search lag.
 PART_TIMEOUTS = {"storm_creators": 1200.0}

@@ -32,6 +32,16 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 
+@pytest.fixture(autouse=True)
+def _fresh_pacers() -> None:
+    """Start every test with no pacer and no sighting: one test's 429s and incidents stay its own."""
+    from airflow_provider_opsgenie_incident.client.pacer import reset_pacers
+    from airflow_provider_opsgenie_incident.client.sightings import reset_sightings
+
+    reset_pacers()
+    reset_sightings()
+
+
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
     """Create the SQLite metadata database once per test session."""

@@ -30,6 +30,7 @@ from airflow_provider_opsgenie_incident.client.errors import (
 from airflow_provider_opsgenie_incident.client.flows import arun_flow
 from airflow_provider_opsgenie_incident.client.http11 import ExchangeError
 from airflow_provider_opsgenie_incident.client.methods import IncidentApiMethods
+from airflow_provider_opsgenie_incident.client.pacer import pacer_for
 from airflow_provider_opsgenie_incident.client.protocol import (
     PreparedRequest,
     auth_headers,
@@ -108,8 +109,12 @@ class AsyncOpsgenieIncidentClient(IncidentApiMethods[Awaitable[dict[str, Any]]])
             proxy=settings.resolved_proxy(),
             max_connections=max_connections,
         )
+        # The account's pacer, shared in this process, decides when each exchange may go out.
+        pacer = pacer_for(settings.base_url, settings.api_key)
+        self._send = pacer.awrap(self._send, settings.retry.total_timeout)  # type: ignore[method-assign,assignment]
         self._retrying = {
-            repeatable: async_retrying(settings.retry, idempotent=repeatable) for repeatable in (True, False)
+            repeatable: async_retrying(settings.retry, idempotent=repeatable, pacer=pacer)
+            for repeatable in (True, False)
         }
 
     def __repr__(self) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from airflow_provider_opsgenie_incident.client.errors import WaitTimeoutError
+from airflow_provider_opsgenie_incident.client.pacer import budget
 
 __all__ = ["Call", "Flow", "Sleep", "Step", "Wait", "arun_flow", "run_flow"]
 
@@ -97,22 +98,29 @@ def _dispatch(api: Any, step: Step, deadline: float, sleep: Callable[[float], An
 
 
 def run_flow(flow: Flow[T], api: SyncApi, *, timeout: float = 60.0) -> T:
-    """Drive ``flow`` with a synchronous client or hook, within ``timeout`` seconds."""
-    deadline, reply, error = time.monotonic() + timeout, None, None
-    while not isinstance(step := _resume(flow, reply, error), _Done):
-        try:
-            reply, error = _dispatch(api, step, deadline, time.sleep), None
-        except Exception as caught:  # thrown into the flow, which handles it or lets it propagate
-            reply, error = None, caught
+    """
+    Drive ``flow`` with a synchronous client or hook, within ``timeout`` seconds.
+
+    The budget holds for every call of the flow too: no retry and no turn of the account's pacer
+    (:mod:`.pacer`) is waited for past it.
+    """
+    reply, error = None, None
+    with budget(timeout) as deadline:
+        while not isinstance(step := _resume(flow, reply, error), _Done):
+            try:
+                reply, error = _dispatch(api, step, deadline, time.sleep), None
+            except Exception as caught:  # thrown into the flow, which handles it or lets it propagate
+                reply, error = None, caught
     return step.value  # type: ignore[no-any-return]
 
 
 async def arun_flow(flow: Flow[T], api: AsyncApi, *, timeout: float = 60.0) -> T:
-    """Drive ``flow`` with the asynchronous client, within ``timeout`` seconds."""
-    deadline, reply, error = time.monotonic() + timeout, None, None
-    while not isinstance(step := _resume(flow, reply, error), _Done):
-        try:
-            reply, error = await _dispatch(api, step, deadline, asyncio.sleep), None
-        except Exception as caught:  # thrown into the flow, which handles it or lets it propagate
-            reply, error = None, caught
+    """Drive ``flow`` with the asynchronous client, within ``timeout`` seconds (and the calls, as above)."""
+    reply, error = None, None
+    with budget(timeout) as deadline:
+        while not isinstance(step := _resume(flow, reply, error), _Done):
+            try:
+                reply, error = await _dispatch(api, step, deadline, asyncio.sleep), None
+            except Exception as caught:  # thrown into the flow, which handles it or lets it propagate
+                reply, error = None, caught
     return step.value  # type: ignore[no-any-return]

@@ -42,7 +42,7 @@ from airflow_provider_opsgenie_incident.client.validation import fit
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["IncidentOutcome", "open_or_note", "resolve_open"]
+__all__ = ["IncidentOutcome", "note_open", "open_or_note", "resolve_open"]
 
 _PAGE = 100
 #: The tag prefix of the one-off marker by which a creator recognises its own incident.
@@ -344,6 +344,16 @@ def open_or_note(
         yield Call("add_note", {"identifier": kept["id"], "note": text})
     yield from _route(kept, responders)
     return IncidentOutcome("created", kept["id"], dropped=dropped)
+
+
+def note_open(incident: Mapping[str, Any], note: str) -> Flow[IncidentOutcome]:
+    """
+    Add ``note`` (cut to fit) to an incident another notifier just found open, without searching.
+
+    Its responders were routed by that notifier. The note is written once, as by
+    :func:`open_or_note`: an ambiguous failure is verified before it is sent again.
+    """
+    return (yield from _join([incident], fit("add_note", {"note": note})["note"], ()))
 
 
 def resolve_open(tag: str, *, note: str) -> Flow[IncidentOutcome]:

@@ -10,18 +10,23 @@ provably never reached the server (connection refused, connect timeout, 429) is 
 every call.
 
 How long to wait (:class:`ServerGuidedWait`): the server's ``Retry-After``, else its
-``X-RateLimit-Period-In-Sec`` hint, else exponential backoff with jitter. When to stop: after
-``max_attempts`` or before a wait would overrun the total time budget, whichever comes first;
-the last typed error is then raised as it is (``reraise=True``), never a ``tenacity.RetryError``.
+``X-RateLimit-Period-In-Sec`` hint, else exponential backoff with jitter; after a 429, at least
+until the account's next free turn (:mod:`.pacer`, which decides when anyone may send). When to
+stop (:class:`BudgetStop`): before a wait would overrun the total time budget, or the budget of
+the flow the call is part of; or after ``max_attempts`` errors. A 429 is not an error while time
+is left: it is waited out, so the attempt count bounds errors, not throttling. The last typed
+error is then raised as it is (``reraise=True``), never a ``tenacity.RetryError``.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from tenacity import AsyncRetrying, Retrying, retry_if_exception, stop_after_attempt, stop_before_delay
+from tenacity import AsyncRetrying, Retrying, retry_if_exception
+from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 from airflow_provider_opsgenie_incident.client.errors import (
@@ -30,13 +35,17 @@ from airflow_provider_opsgenie_incident.client.errors import (
     ServerError,
     TransportError,
 )
+from airflow_provider_opsgenie_incident.client.pacer import current_deadline
 from airflow_provider_opsgenie_incident.connection import default
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
 
+    from airflow_provider_opsgenie_incident.client.pacer import Pacer
+
 __all__ = [
     "RETRY_STATUSES",
+    "BudgetStop",
     "RetrySettings",
     "ServerGuidedWait",
     "after_first_attempt",
@@ -57,7 +66,8 @@ class RetrySettings:
     The retry budget of one client.
 
     :param total_timeout: seconds after which no further attempt starts (waits included).
-    :param max_attempts: attempts at most, the first one included; 1 disables retries.
+    :param max_attempts: attempts that failed with an error at most, the first one included; 1
+        disables retries. A 429 does not count: it is waited out while ``total_timeout`` lasts.
     :param backoff_initial: the first backoff, in seconds, before jitter.
     :param backoff_max: the longest backoff, in seconds, before jitter.
     :param verify_window: seconds over which a write that failed ambiguously is looked for before it
@@ -107,40 +117,70 @@ def may_have_been_applied(error: BaseException) -> bool:
 
 
 class ServerGuidedWait(wait_base):
-    """Wait as the server asked after a 429, else back off exponentially with jitter."""
+    """Wait as the server asked after a 429, else back off exponentially with jitter.
 
-    def __init__(self, settings: RetrySettings) -> None:
+    :param pacer: the account's pacer: after a 429, the wait lasts at least until its next free turn.
+    """
+
+    def __init__(self, settings: RetrySettings, pacer: Pacer | None = None) -> None:
         self.settings = settings
+        self.pacer = pacer
 
     def __call__(self, retry_state: RetryCallState) -> float:
         """Return the seconds to sleep before the next attempt."""
         error = retry_state.outcome.exception() if retry_state.outcome else None
+        turn = self.pacer.delay() if self.pacer is not None and isinstance(error, RateLimitedError) else 0.0
         if isinstance(error, RateLimitedError) and error.retry_after is not None:
-            return float(error.retry_after)
+            return max(float(error.retry_after), turn)
         backoff = min(
             self.settings.backoff_initial * 2.0 ** (retry_state.attempt_number - 1), self.settings.backoff_max
         )
         # Jitter in [backoff/2, backoff] spreads the retries of many workers failing at once.
-        return backoff * random.uniform(0.5, 1.0)
+        return max(backoff * random.uniform(0.5, 1.0), turn)
 
 
-def _policy(settings: RetrySettings, *, idempotent: bool) -> dict[str, object]:
+class BudgetStop(stop_base):
+    """
+    Stop before a wait would overrun the time budget (the call's or its flow's), or after too many errors.
+
+    A 429 is not counted as an error: throttling is waited out for as long as the budget lasts.
+    """
+
+    def __init__(self, settings: RetrySettings) -> None:
+        self.settings = settings
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        """Tell whether to give up after this failed attempt."""
+        upcoming = retry_state.upcoming_sleep
+        if (retry_state.seconds_since_start or 0.0) + upcoming >= self.settings.total_timeout:
+            return True
+        if time.monotonic() + upcoming >= current_deadline():
+            return True
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(error, RateLimitedError):
+            return False
+        errors: int = getattr(retry_state, "_errors", 0) + 1
+        retry_state._errors = errors  # type: ignore[attr-defined]
+        return errors >= self.settings.max_attempts
+
+
+def _policy(settings: RetrySettings, *, idempotent: bool, pacer: Pacer | None) -> dict[str, object]:
     return {
         "retry": retry_if_exception(lambda error: should_retry(error, idempotent=idempotent)),
-        "wait": ServerGuidedWait(settings),
-        "stop": stop_after_attempt(settings.max_attempts) | stop_before_delay(settings.total_timeout),
+        "wait": ServerGuidedWait(settings, pacer),
+        "stop": BudgetStop(settings),
         "reraise": True,
     }
 
 
-def retrying(settings: RetrySettings, *, idempotent: bool) -> Retrying:
+def retrying(settings: RetrySettings, *, idempotent: bool, pacer: Pacer | None = None) -> Retrying:
     """Build the sync policy; one instance is reusable across threads (tenacity keeps state per thread)."""
-    return Retrying(**_policy(settings, idempotent=idempotent))  # type: ignore[arg-type]
+    return Retrying(**_policy(settings, idempotent=idempotent, pacer=pacer))  # type: ignore[arg-type]
 
 
-def async_retrying(settings: RetrySettings, *, idempotent: bool) -> AsyncRetrying:
+def async_retrying(settings: RetrySettings, *, idempotent: bool, pacer: Pacer | None = None) -> AsyncRetrying:
     """Build the async policy; copy it per call, as coroutines of one thread would share its state."""
-    return AsyncRetrying(**_policy(settings, idempotent=idempotent))  # type: ignore[arg-type]
+    return AsyncRetrying(**_policy(settings, idempotent=idempotent, pacer=pacer))  # type: ignore[arg-type]
 
 
 def after_first_attempt(policy: P, started: float) -> P:

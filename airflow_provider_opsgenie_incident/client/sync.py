@@ -18,6 +18,7 @@ from airflow_provider_opsgenie_incident.client.errors import (
     TransportError,
     remove_secret,
 )
+from airflow_provider_opsgenie_incident.client.pacer import pacer_for
 from airflow_provider_opsgenie_incident.client.paging import SyncMethods
 from airflow_provider_opsgenie_incident.client.retry import (
     after_first_attempt,
@@ -98,8 +99,12 @@ class OpsgenieIncidentClient(SyncMethods):
         self._base_url = settings.base_url
         self._adapter = self._session.get_adapter(settings.base_url)
         self._timeout = (settings.connect_timeout, settings.read_timeout)
+        # The account's pacer, shared in this process, decides when each exchange may go out.
+        pacer = pacer_for(settings.base_url, settings.api_key)
+        self._send = pacer.wrap(self._send, settings.retry.total_timeout)  # type: ignore[method-assign,assignment]
         self._retrying = {
-            repeatable: retrying(settings.retry, idempotent=repeatable) for repeatable in (True, False)
+            repeatable: retrying(settings.retry, idempotent=repeatable, pacer=pacer)
+            for repeatable in (True, False)
         }
 
     def __repr__(self) -> str:

@@ -22,13 +22,15 @@ not used up applies. Kinds:
     Apply the request, then hold the answer for ``seconds`` before sending it: a client with a
     shorter read timeout gives up although the write was made.
 
-The rate limit (:meth:`OpsgenieEmulator.rate_limit`) is checked before a ``delay``, ``lost_response``
-or ``applied_*`` fault acts: a throttled request is answered 429 and not applied.
+The rate limit (:meth:`OpsgenieEmulator.rate_limit`, a token bucket: :class:`RateLimiter`) is
+checked before a ``delay``, ``lost_response`` or ``applied_*`` fault acts: a throttled request is
+answered 429 and not applied.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from dataclasses import KW_ONLY, dataclass, field
@@ -156,43 +158,59 @@ class FaultSet:
 
 
 class RateLimiter:
-    """Allow at most ``limit`` requests per one-second window of ``clock`` (no limit when ``None``).
+    """A token bucket: ``rate`` requests per second of ``clock``, up to ``burst`` at once (no limit when off).
 
-    A window opens with the first request after the previous one ended, so a burst right after
-    ``configure`` falls in one window.
+    Opsgenie limits the Incident API per account with a token bucket checked per second: each
+    request takes a token, tokens come back at ``rate`` per second up to ``burst``, and a request
+    that finds the bucket empty is answered 429 and takes none. The bucket starts full.
 
     :param clock: seconds on a monotonic scale; a test passes a
-        :class:`~airflow_provider_opsgenie_incident.emulator.clock.ManualClock` to open the next
-        window without sleeping.
+        :class:`~airflow_provider_opsgenie_incident.emulator.clock.ManualClock` to refill the
+        bucket without sleeping.
     """
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._limit: int | None = None
-        self._window_start = float("-inf")
-        self._count = 0
+        self._rate: float | None = None
+        self._burst = 0.0
+        self._tokens = 0.0
+        self._updated = 0.0
 
-    def configure(self, limit: int | None) -> None:
-        """Set the per-second limit, or turn it off with ``None``; start a fresh window."""
-        if limit is not None and limit < 0:
+    def configure(self, rate: float | None, burst: int | None = None) -> None:
+        """Allow ``rate`` requests per second, ``burst`` at once (default: ``rate``); ``None``: off.
+
+        The bucket starts full.
+        """
+        if rate is not None and rate < 0:
             raise ValueError("the rate limit must not be negative")
+        if burst is not None and burst < 0:
+            raise ValueError("the burst must not be negative")
         with self._lock:
-            self._limit = limit
-            self._window_start = float("-inf")
-            self._count = 0
+            self._rate = rate
+            self._burst = float(burst if burst is not None else (rate or 0))
+            self._tokens = self._burst
+            self._updated = self._clock()
 
     def throttled(self) -> bool:
-        """Count one request and tell whether it is over the limit."""
+        """Take a token for one request; tell whether there was none (the request is over the limit)."""
         with self._lock:
-            if self._limit is None:
+            if self._rate is None:
                 return False
             now = self._clock()
-            if now - self._window_start >= 1.0:
-                self._window_start = now
-                self._count = 0
-            self._count += 1
-            return self._count > self._limit
+            self._tokens = min(self._burst, self._tokens + (now - self._updated) * self._rate)
+            self._updated = now
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return False
+            return True
+
+    def retry_after(self) -> int:
+        """Return whole seconds until a token is back, at least 1 (``Retry-After`` is in whole seconds)."""
+        with self._lock:
+            if not self._rate:
+                return 1
+            return max(1, math.ceil((1.0 - self._tokens) / self._rate))
 
 
 @dataclass(frozen=True)

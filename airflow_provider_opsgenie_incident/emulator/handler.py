@@ -304,7 +304,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                 self._reset()  # the emulator was reset meanwhile: never touch the new state
                 return
         if throttled:
-            response = ApiResponse(429, {"message": RATE_LIMIT_MESSAGE}, dict(ACCOUNT_RATE_LIMIT_HEADERS))
+            headers = {**ACCOUNT_RATE_LIMIT_HEADERS, "Retry-After": str(core.rate.retry_after())}
+            response = ApiResponse(429, {"message": RATE_LIMIT_MESSAGE}, headers)
             self._send_api(response, request_id, started)
             return
         response = self._dispatch(core, ApiRequest(self.command, query, body, invalid, request_id), resolved)

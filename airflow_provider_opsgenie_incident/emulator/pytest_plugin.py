@@ -3,7 +3,8 @@
 - ``opsgenie_emulator_server`` (session): one running :class:`OpsgenieEmulator` for the session.
 - ``opsgenie_emulator`` (function): that server after ``reset()``: fresh state, no faults, an empty
   request log, no pages, a zero connection count, no rate limit, ``processing_delay`` and
-  ``search_lag`` 0.
+  ``search_lag`` 0; and the clients' pacers and sightings forgotten (``client.pacer``,
+  ``client.sightings``), so a 429 or an incident of one test never reaches the next one.
 - ``opsgenie_incident_connection`` (function): also sets ``AIRFLOW_CONN_OPSGENIE_INCIDENT_DEFAULT``
   to a JSON connection pointing at the emulator, and yields the emulator.
 """
@@ -35,7 +36,12 @@ def opsgenie_emulator_server() -> Iterator[OpsgenieEmulator]:
 @pytest.fixture
 def opsgenie_emulator(opsgenie_emulator_server: OpsgenieEmulator) -> OpsgenieEmulator:
     """Return the session emulator, reset to a fresh state for this test."""
+    from airflow_provider_opsgenie_incident.client.pacer import reset_pacers
+    from airflow_provider_opsgenie_incident.client.sightings import reset_sightings
+
     opsgenie_emulator_server.reset()
+    reset_pacers()
+    reset_sightings()
     return opsgenie_emulator_server
 
 

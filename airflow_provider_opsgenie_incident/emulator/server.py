@@ -272,9 +272,14 @@ class OpsgenieEmulator:
         """Remove every fault rule."""
         self._core.faults.clear()
 
-    def rate_limit(self, per_second: int | None) -> None:
-        """Answer 429 to requests beyond ``per_second`` in each one-second window; ``None``: off."""
-        self._core.rate.configure(per_second)
+    def rate_limit(self, per_second: float | None, *, burst: int | None = None) -> None:
+        """
+        Limit requests as Opsgenie's account bucket does: a token bucket, answering 429 when empty.
+
+        :param per_second: tokens back per second; ``None`` turns the limit off.
+        :param burst: the bucket's size, the requests allowed at once (default: ``per_second``).
+        """
+        self._core.rate.configure(per_second, burst)
 
     # -- asynchronous processing -----------------------------------------------------------
 

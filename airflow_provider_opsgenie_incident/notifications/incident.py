@@ -16,16 +16,20 @@ failure callbacks of tasks killed from outside in the DAG processor, with a smal
 may be no ``ti`` and no ``dag_run``); Deadline Alert callbacks in the triggerer, through
 ``async_notify``, with only ``dag_run`` (a dict) and ``deadline`` in the context.
 
-On failure a notifier logs one line naming the fingerprint and the error, then raises the typed
-error, as Airflow's own notifiers do: Airflow logs a failing callback and never changes the
-task's state for it, and a Deadline callback is marked failed. Each notifier gives up after
-``timeout`` seconds (its retry budget and its wait), so an unreachable Opsgenie cannot hold a
-worker. The API key never reaches a log line, an error or an incident.
+A notifier never raises into Airflow's callback machinery. When it cannot record what it was
+called for within ``timeout`` seconds (its retry budget and its waits, 429s included), it logs one
+ERROR line naming what was not recorded (task, try, the exception's first line, the log URL) and
+why (for example ``throttled (HTTP 429) after 118 s of its 120 s budget``), so a down or
+throttled Opsgenie cannot hold a worker and no failure goes unseen. The notifiers of one account
+in a process share what they find: one searches for a fingerprint's open incident, the others add
+their notes to it (:mod:`airflow_provider_opsgenie_incident.client.sightings`). The API key never
+reaches a log line, an error or an incident.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +60,9 @@ __all__ = [
     "send_opsgenie_incident_recovery_notification",
 ]
 
-DEFAULT_TIMEOUT = 30.0
+#: Seconds a notification may take. A failure storm under the account's rate limit is waited out
+#: for this long (docs/callbacks.md, "Rate limits and the time budget").
+DEFAULT_TIMEOUT = 120.0
 #: Seconds between the turns of two map indexes: longer than Opsgenie usually takes to apply a create,
 #: so the next in line sees the incident of the one before it (by tiny id) and joins it.
 STAGGER_STEP = 0.4
@@ -115,7 +121,7 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
         super().render_template_fields(context, jinja_env)
 
     def _flow(
-        self, incidents: ModuleType, run: Run, tag: str, defaults: IncidentDefaults
+        self, incidents: ModuleType, run: Run, tag: str, defaults: IncidentDefaults, settings: ClientSettings
     ) -> Flow[IncidentOutcome]:
         """Build this notifier's flow with ``incidents``, the flows module, imported once per call."""
         raise NotImplementedError
@@ -129,37 +135,54 @@ class _OpsgenieIncidentNotifier(BaseNotifier):
         return run, fingerprint.run_fingerprint(run.dag_id, run.task_id, self.fingerprint), incidents
 
     def notify(self, context: Context) -> None:
-        """Run the notifier's flow with the synchronous client (worker, DAG processor)."""
+        """Run the notifier's flow with the synchronous client (worker, DAG processor); never raise."""
+        started = time.monotonic()
         run, tag, incidents = self._identify(context)
         try:
-            flow = self._flow(incidents, run, tag, self.hook.defaults)
+            settings = self.hook.settings
+            flow = self._flow(incidents, run, tag, self.hook.defaults, settings)
             outcome = self.hook.client.run_flow(flow, timeout=self.timeout)
         except Exception as error:
-            self._log_failure(run, tag, error)
-            raise
-        self._log_outcome(run, tag, outcome, self.hook.settings)
+            self._log_failure(run, tag, error, time.monotonic() - started)
+            return
+        self._log_outcome(run, tag, outcome, settings)
 
     async def async_notify(self, context: Context) -> None:
-        """Run the same flow with the asynchronous client (triggerer: Deadline Alerts)."""
+        """Run the same flow with the asynchronous client (triggerer: Deadline Alerts); never raise."""
+        started = time.monotonic()
         run, tag, incidents = self._identify(context)
         try:
             connection = await self.hook.aget_incident_connection()
-            flow = self._flow(incidents, run, tag, self.hook.defaults_from_connection(connection))
             async with await self.hook.get_async_client(connection) as client:
+                defaults = self.hook.defaults_from_connection(connection)
+                flow = self._flow(incidents, run, tag, defaults, client.settings)
                 outcome = await client.run_flow(flow, timeout=self.timeout)
         except Exception as error:
-            self._log_failure(run, tag, error)
-            raise
+            self._log_failure(run, tag, error, time.monotonic() - started)
+            return
         self._log_outcome(run, tag, outcome, client.settings)
 
-    def _log_failure(self, run: Run, tag: str, error: Exception) -> None:
+    def _log_failure(self, run: Run, tag: str, error: Exception, elapsed: float) -> None:
+        """Log, as one ERROR line, what could not be recorded and why; the callback then returns."""
+        from airflow_provider_opsgenie_incident.client.errors import RateLimitedError
+
+        lines = (run.error or "").splitlines()
+        reason = "throttled (HTTP 429)" if isinstance(error, RateLimitedError) else "gave up"
+        text = str(error).splitlines()
         self.log.error(
-            "Opsgenie incident %s for %s (fingerprint %s) failed: %s: %s",
+            "Opsgenie incident %s for %s (try %s, fingerprint %s) not recorded: %s; log %s;"
+            " %s after %.0f s of its %.0f s budget: %s: %s",
             self.action,
             run.subject,
+            run.try_number or "-",
             tag,
+            lines[0] if lines else "no exception",
+            run.log_url or "-",
+            reason,
+            elapsed,
+            self.timeout,
             type(error).__name__,
-            error,
+            text[0] if text else "",
         )
 
     def _log_outcome(self, run: Run, tag: str, outcome: IncidentOutcome, settings: ClientSettings) -> None:
@@ -227,7 +250,7 @@ class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
         self.tags, self.responders, self.priority, self.service_id = tags, responders, priority, service_id
 
     def _flow(
-        self, incidents: ModuleType, run: Run, tag: str, defaults: IncidentDefaults
+        self, incidents: ModuleType, run: Run, tag: str, defaults: IncidentDefaults, settings: ClientSettings
     ) -> Flow[IncidentOutcome]:
         verb = "missed its deadline" if run.scope == "deadline" else "failed"
         headline = f"{run.subject} {f'awaits a decision: {run.question}' if run.question else verb}"
@@ -245,11 +268,14 @@ class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
             "priority": self.priority or defaults.priority,
             "service_id": self.service_id or defaults.service_id,
         }
-        note = self.note or run.story(f"{headline} again.")
+        note = redact_or_replace(self.note or run.story(f"{headline} again."))
         flow: Flow[IncidentOutcome] = incidents.open_or_note(
-            tag, create=create, note=redact_or_replace(note), stagger=_stagger(run.map_index)
+            tag, create=create, note=note, stagger=_stagger(run.map_index)
         )
-        return flow
+        from airflow_provider_opsgenie_incident.client import sightings
+
+        board = sightings.sightings_for(settings.base_url, settings.api_key)
+        return sightings.share(board, tag, flow, lambda incident: incidents.note_open(incident, note))
 
 
 class OpsgenieIncidentRecoveryNotifier(_OpsgenieIncidentNotifier):
@@ -270,9 +296,12 @@ class OpsgenieIncidentRecoveryNotifier(_OpsgenieIncidentNotifier):
     action = "resolve"
 
     def _flow(
-        self, incidents: ModuleType, run: Run, tag: str, defaults: IncidentDefaults
+        self, incidents: ModuleType, run: Run, tag: str, defaults: IncidentDefaults, settings: ClientSettings
     ) -> Flow[IncidentOutcome]:
         note = self.note or f"{run.subject} succeeded in run {run.run_id or 'unknown'}; resolved by Airflow."
+        from airflow_provider_opsgenie_incident.client.sightings import sightings_for
+
+        sightings_for(settings.base_url, settings.api_key).forget(tag)  # resolved: no longer open
         flow: Flow[IncidentOutcome] = incidents.resolve_open(tag, note=redact_or_replace(note))
         return flow
 

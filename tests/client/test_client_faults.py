@@ -87,8 +87,8 @@ def test_exhausted_5xx_raises_server_error_with_status_and_request_id(make_clien
     assert len(emu.requests) == 3
 
 
-def test_exhausted_429_raises_rate_limited_with_retry_after(make_client, emu):
-    client = make_client(retry=RetrySettings(max_attempts=2, backoff_initial=0.01))
+def test_429_is_waited_out_for_the_time_budget_not_the_attempt_count(make_client, emu):
+    client = make_client(retry=RetrySettings(total_timeout=1.0, max_attempts=2, backoff_initial=0.01))
     emu.add_fault(
         Fault(
             "status",
@@ -98,12 +98,23 @@ def test_exhausted_429_raises_rate_limited_with_retry_after(make_client, emu):
             body={"message": "slow down", "requestId": "req-429"},
         )
     )
+    started = time.monotonic()
     with pytest.raises(RateLimitedError) as caught:
         client.list_incidents(**LIST)
     assert caught.value.status == 429
     assert caught.value.request_id == "req-429"
     assert caught.value.retry_after == pytest.approx(0.1)
-    assert len(emu.requests) == 2
+    assert time.monotonic() - started < 2.0
+    assert len(emu.requests) > 2  # more than max_attempts: a 429 is not counted as an error
+
+
+def test_a_429_then_errors_stop_after_max_attempts_errors(make_client, emu):
+    client = make_client(retry=RetrySettings(max_attempts=2, backoff_initial=0.01, backoff_max=0.02))
+    emu.add_fault(Fault("status", status=429, times=2, headers={"Retry-After": "0"}))
+    emu.add_fault(Fault("status", status=503, times=None))
+    with pytest.raises(ServerError):
+        client.list_incidents(**LIST)
+    assert [r.fault for r in emu.requests] == ["status"] * 4  # two 429s waited out, then two errors
 
 
 def test_total_time_budget_bounds_the_retries(make_client, emu):

@@ -233,6 +233,39 @@ def test_rate_limit_window_reopens_after_a_second_of_its_clock(clocked_emulator,
     assert [status(), status()] == [200, 429]
 
 
+def test_rate_limit_is_a_token_bucket_with_a_burst(clocked_emulator, clocked_api, clock):
+    clocked_emulator.rate_limit(5, burst=10)
+
+    def statuses(count: int) -> list[int]:
+        return [clocked_api.call("GET", "/v1/incidents", query={"query": ""}).status for _ in range(count)]
+
+    assert statuses(11) == [200] * 10 + [429]  # a full bucket lets a burst through
+    clock.advance(0.2)  # one token back at 5 per second
+    assert statuses(2) == [200, 429]
+    clock.advance(10)  # refills up to the burst, never beyond
+    assert statuses(11) == [200] * 10 + [429]
+    throttled = [r for r in clocked_emulator.requests if r.fault == "rate_limit"]
+    assert len(throttled) == 3  # a refused request takes no token
+
+
+def test_rate_limit_answers_how_long_to_wait(clocked_emulator, clocked_api, clock):
+    clocked_emulator.rate_limit(0.25, burst=1)
+    assert clocked_api.call("GET", "/v1/incidents", query={"query": ""}).status == 200
+    throttled = clocked_api.call("GET", "/v1/incidents", query={"query": ""})
+    assert throttled.status == 429
+    assert throttled.headers["retry-after"] == "4"  # whole seconds until a token is back
+    assert throttled.headers["x-ratelimit-period-in-sec"] == "1"
+    clock.advance(3)
+    assert clocked_api.call("GET", "/v1/incidents", query={"query": ""}).headers["retry-after"] == "1"
+
+
+def test_rate_limit_refuses_nonsense(opsgenie_emulator):
+    with pytest.raises(ValueError, match="negative"):
+        opsgenie_emulator.rate_limit(-1)
+    with pytest.raises(ValueError, match="burst"):
+        opsgenie_emulator.rate_limit(5, burst=-1)
+
+
 def test_manual_clock():
     clock = ManualClock(5.0)
     assert clock() == 5.0

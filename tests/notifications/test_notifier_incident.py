@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from airflow.sdk import DAG
 
-from airflow_provider_opsgenie_incident.client import ServerError
 from airflow_provider_opsgenie_incident.emulator import Fault
 from airflow_provider_opsgenie_incident.notifications.incident import (
     OpsgenieIncidentFailureNotifier,
@@ -307,14 +306,34 @@ def test_down_opsgenie_fails_within_the_timeout_without_the_key(
 ) -> None:
     opsgenie_incident_connection.add_fault(Fault("status", status=503, times=None))
     started = time.monotonic()
-    with pytest.raises(ServerError):
-        OpsgenieIncidentFailureNotifier(timeout=1.0)(task_context())
+    OpsgenieIncidentFailureNotifier(timeout=1.0)(task_context())  # never raises into Airflow's callbacks
     assert time.monotonic() - started < 5
     output = capsys.readouterr()
     logged = output.out + output.err
-    assert "Opsgenie incident open for etl.load (fingerprint af:etl.load:" in logged
-    assert "ServerError" in logged
+    [line] = [line for line in logged.splitlines() if "not recorded" in line]
+    assert "error" in line.lower()
+    assert "Opsgenie incident open for etl.load (try 1, fingerprint af:etl.load:" in line
+    assert "ServerError" in line
+    assert "of its 1 s budget" in line
     assert opsgenie_incident_connection.api_key not in logged
+
+
+def test_a_throttled_notifier_names_the_failure_it_could_not_record(
+    opsgenie_incident_connection: OpsgenieEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    opsgenie_incident_connection.rate_limit(0)
+    started = time.monotonic()
+    OpsgenieIncidentFailureNotifier(timeout=2.0)(task_context())
+    assert time.monotonic() - started < 2.5  # never past its own budget
+    logged = "".join(capsys.readouterr())
+    [line] = [line for line in logged.splitlines() if "not recorded" in line]
+    context = task_context()
+    assert f"{type(context['exception']).__name__}: {context['exception']}".splitlines()[0] in line
+    assert "throttled (HTTP 429) after " in line
+    assert "of its 2 s budget" in line
+    assert f"log {context['ti'].log_url}" in line
+    assert "RateLimitedError" in line
+    assert opsgenie_incident_connection.incidents() == []
 
 
 @pytest.mark.asyncio
