@@ -40,7 +40,7 @@ from airflow_provider_opsgenie_incident.client.flows import Call, Flow, Sleep, W
 from airflow_provider_opsgenie_incident.client.validation import fit
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
 __all__ = ["IncidentOutcome", "note_open", "open_or_note", "resolve_open"]
 
@@ -253,9 +253,9 @@ def _recent(tag: str) -> Flow[tuple[int | None, list[dict[str, Any]]]]:
         return None, sorted(ours, key=_age)
 
 
-def _watch(tag: str, wait: float) -> Flow[list[dict[str, Any]]]:
+def _watch(tag: str, wait: Callable[[], float]) -> Flow[list[dict[str, Any]]]:
     """
-    Wait up to ``wait`` s for another creator's incident with ``tag``; return it (or the open ones).
+    Wait up to ``wait()`` s for another creator's incident with ``tag``; return it (or the open ones).
 
     Search trails the writes (by seconds, in a storm), but a read by tiny id shows an incident as
     soon as it is created, and tiny ids are given in order: reading the ones after the newest that
@@ -270,9 +270,10 @@ def _watch(tag: str, wait: float) -> Flow[list[dict[str, Any]]]:
     waited, reads, cursor, pending = 0.0, 0, (newest or 0) + 1, True
     while newest is not None and reads < WATCH_READS:
         if pending:  # nothing new since the last read: pause first
-            if waited >= wait:
+            limit = wait()
+            if waited >= limit:
                 return []
-            step = min(WATCH_STEP, wait - waited)
+            step = min(WATCH_STEP, limit - waited)
             yield Sleep(step)
             waited += step
         try:
@@ -284,8 +285,8 @@ def _watch(tag: str, wait: float) -> Flow[list[dict[str, Any]]]:
         cursor, reads, pending = cursor + 1, reads + 1, False
         if tag in (incident.get("tags") or []) and incident.get("status", "open") == "open":
             return [incident]
-    if wait > waited:
-        yield Sleep(wait - waited)
+    if (limit := wait()) > waited:
+        yield Sleep(limit - waited)
     return (yield from _list_open(tag))
 
 
@@ -294,7 +295,7 @@ def open_or_note(
     *,
     create: Mapping[str, Any],
     note: str,
-    stagger: float = 0.0,
+    stagger: float | Callable[[], float] = 0.0,
     settle: float = 0.5,
 ) -> Flow[IncidentOutcome]:
     """
@@ -313,7 +314,8 @@ def open_or_note(
     :param note: the note for an incident that is already open (or that won a creation race).
     :param stagger: seconds to watch for another creator's incident when the search found nothing
         (:func:`_watch`), so that workers failing together mostly join the first one's incident
-        instead of creating theirs; 0 creates at once.
+        instead of creating theirs; 0 creates at once. A callable is asked again at every look
+        (the turn may come sooner while watching).
     :param settle: the first pause before looking for the created incident; it doubles while the
         search does not show it yet (a slow server or a lagging search).
     """
@@ -324,8 +326,9 @@ def open_or_note(
     create = fit("create_incident", quiet)
     note = fit("add_note", {"note": note})["note"]
     open_now = yield from _list_open(tag)
-    if not open_now and stagger > 0:
-        open_now = yield from _watch(tag, stagger)
+    turn = stagger if callable(stagger) else (lambda: float(stagger))
+    if not open_now and turn() > 0:
+        open_now = yield from _watch(tag, turn)
     if open_now:
         return (yield from _join(open_now, note, responders))
     dropped = yield from _create(create)

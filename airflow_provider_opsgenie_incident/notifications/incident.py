@@ -269,13 +269,15 @@ class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
             "service_id": self.service_id or defaults.service_id,
         }
         note = redact_or_replace(self.note or run.story(f"{headline} again."))
-        flow: Flow[IncidentOutcome] = incidents.open_or_note(
-            tag, create=create, note=note, stagger=_stagger(run.map_index)
-        )
         from airflow_provider_opsgenie_incident.client import sightings
 
         board = sightings.sightings_for(settings.base_url, settings.api_key)
-        return sightings.share(board, tag, flow, lambda incident: incidents.note_open(incident, note))
+        # The notifiers of this tag here wait for the one leading: it creates at the earliest turn.
+        turn = _stagger(run.map_index)
+        flow: Flow[IncidentOutcome] = incidents.open_or_note(
+            tag, create=create, note=note, stagger=lambda: board.turn(tag, turn)
+        )
+        return sightings.share(board, tag, flow, lambda incident: incidents.note_open(incident, note), turn)
 
 
 class OpsgenieIncidentRecoveryNotifier(_OpsgenieIncidentNotifier):
