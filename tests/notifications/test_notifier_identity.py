@@ -179,6 +179,15 @@ def test_a_waiting_creator_that_sees_nothing_in_its_turn_creates() -> None:
     assert steps[6].endpoint == "create_incident"
 
 
+def test_a_turn_that_comes_sooner_while_watching_ends_the_watch() -> None:
+    tag = fingerprint_tag("k")
+    turns = iter([3.0, 3.0, 0.0])
+    flow = open_or_note(tag, create={"message": "m"}, note="facts", stagger=lambda: next(turns))
+    steps = _drive(flow, [_page(), _page(), None, _GONE])
+    assert steps[1:4] == [_RECENT, Sleep(WATCH_STEP), _tiny(1)]
+    assert steps[4].endpoint == "create_incident"
+
+
 def test_a_watch_in_a_busy_account_gives_up_and_searches_after_the_turn() -> None:
     tag = fingerprint_tag("k")
     flow = open_or_note(tag, create={"message": "m"}, note="facts", stagger=0.5)
