@@ -445,6 +445,7 @@ class Scenarios:
             flush=True,
         )
         self.check(len(open_) == 1, "one open incident", _brief(open_))
+        self.check(len(new) <= 2, "incidents created <= 2 (the others joined the first)", len(new))
         self.check(len(held) == 12, "the open incident holds all 12 failures", sorted(held, key=int))
         self.check(
             sorted(on_timeline, key=int) == [str(i) for i in range(12)],

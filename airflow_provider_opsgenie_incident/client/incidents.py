@@ -5,8 +5,9 @@ tag** (:mod:`.fingerprint`) derived from what it stands for, by default the DAG 
 The flows that use it:
 
 - :func:`open_or_note`: if an incident with the tag is open, record the failure on the oldest one
-  (its timeline entry, :mod:`.story`, else a note); otherwise (after a staggered second search)
-  create one *quietly*, without responders and
+  (its timeline entry, :mod:`.story`, else a note); otherwise (after watching, for a staggered
+  moment, the incidents created since the newest one search shows) create one *quietly*, without
+  responders and
   without notifying stakeholders, find it by its one-off marker tag, and converge: the oldest
   open incident stays, its creator routes it to the responders, every other creator closes its
   own with one note naming the kept one. Responders are paged once per storm; a creator that
@@ -44,7 +45,7 @@ from airflow_provider_opsgenie_incident.client.story import Entry, record
 from airflow_provider_opsgenie_incident.client.validation import fit
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
 __all__ = ["IncidentOutcome", "note_open", "open_or_note", "record_open", "resolve_open"]
 
@@ -55,6 +56,14 @@ CREATOR_PREFIX = "af-c:"
 NOTE_SETTLE = 0.25
 #: Seconds after which an open duplicate counts as abandoned by a creator that died.
 ABANDONED = 120.0
+#: Seconds between two reads of the next tiny id while a creator waits its turn.
+WATCH_STEP = 0.25
+#: Incidents one watch reads at most: an account creating many others at once makes it give up.
+WATCH_READS = 25
+#: The newest incidents a watch looks through before it starts reading tiny ids.
+WATCH_RECENT = 20
+#: Any incident: the newest one search shows is where a watch starts.
+WATCH_QUERY = "status:open OR status:resolved OR status:closed"
 #: What a create cannot be refused for: the failure is recorded with these whatever the rest.
 _UNREFUSABLE = ("message", "description", "tags", "notify_stakeholders")
 _NEVER = datetime.max.replace(tzinfo=UTC)
@@ -269,13 +278,68 @@ def _find_ours(
     return None, open_now
 
 
+def _recent(tag: str) -> Flow[tuple[int | None, list[dict[str, Any]]]]:
+    """
+    Return the newest tiny id search shows, and the open incidents with ``tag`` among the newest.
+
+    The tiny id is 0 when there is no incident at all, None when the newest has none. An incident
+    with ``tag`` may be among the newest now and not have been a moment ago, in the first search.
+    """
+    page = yield Call(
+        "list_incidents", {"query": WATCH_QUERY, "limit": WATCH_RECENT, "sort": "createdAt", "order": "desc"}
+    )
+    items = page.get("data") or []
+    ours = [i for i in items if tag in (i.get("tags") or []) and i.get("status", "open") == "open"]
+    try:
+        return (int(items[0]["tinyId"]) if items else 0), sorted(ours, key=_age)
+    except (KeyError, TypeError, ValueError):
+        return None, sorted(ours, key=_age)
+
+
+def _watch(tag: str, wait: Callable[[], float]) -> Flow[list[dict[str, Any]]]:
+    """
+    Wait up to ``wait()`` s for another creator's incident with ``tag``; return it (or the open ones).
+
+    Search trails the writes (by seconds, in a storm), but a read by tiny id shows an incident as
+    soon as it is created, and tiny ids are given in order: reading the ones after the newest that
+    search shows finds the incidents created since, whatever the search lag, and the first one
+    with ``tag`` is the oldest. A tiny id not found yet is read again every :data:`WATCH_STEP`.
+    Without a tiny id to start from, or once :data:`WATCH_READS` incidents of others were read, it
+    waits and searches instead.
+    """
+    newest, seen = yield from _recent(tag)
+    if seen:
+        return seen
+    waited, reads, cursor, pending = 0.0, 0, (newest or 0) + 1, True
+    while newest is not None and reads < WATCH_READS:
+        if pending:  # nothing new since the last read: pause first
+            limit = wait()
+            if waited >= limit:
+                return []
+            step = min(WATCH_STEP, limit - waited)
+            yield Sleep(step)
+            waited += step
+        try:
+            response = yield Call("get_incident", {"identifier": str(cursor), "identifier_type": "tiny"})
+        except NotFoundError:
+            pending = True
+            continue
+        incident = response.get("data") or {}
+        cursor, reads, pending = cursor + 1, reads + 1, False
+        if tag in (incident.get("tags") or []) and incident.get("status", "open") == "open":
+            return [incident]
+    if (limit := wait()) > waited:
+        yield Sleep(limit - waited)
+    return (yield from _list_open(tag))
+
+
 def open_or_note(
     tag: str,
     *,
     create: Mapping[str, Any],
     note: str,
     entry: Entry | None = None,
-    stagger: float = 0.0,
+    stagger: float | Callable[[], float] = 0.0,
     settle: float = 0.5,
 ) -> Flow[IncidentOutcome]:
     """
@@ -295,8 +359,10 @@ def open_or_note(
     :param entry: the failure's timeline entry (:mod:`.story`): added to the incident created, after
         it is routed; on an incident already open it records the failure instead of ``note``, which
         is added only if the entry cannot be written.
-    :param stagger: seconds to wait before a second search when the first found nothing, so that
-        workers failing together mostly find the first one's incident instead of creating theirs.
+    :param stagger: seconds to watch for another creator's incident when the search found nothing
+        (:func:`_watch`), so that workers failing together mostly join the first one's incident
+        instead of creating theirs; 0 creates at once. A callable is asked again at every look
+        (the turn may come sooner while watching).
     :param settle: the first pause before looking for the created incident; it doubles while the
         search does not show it yet (a slow server or a lagging search).
     """
@@ -307,9 +373,9 @@ def open_or_note(
     create = fit("create_incident", quiet)
     note = fit("add_note", {"note": note})["note"]
     open_now = yield from _list_open(tag)
-    if not open_now and stagger > 0:
-        yield Sleep(stagger)
-        open_now = yield from _list_open(tag)
+    turn = stagger if callable(stagger) else (lambda: float(stagger))
+    if not open_now and turn() > 0:
+        open_now = yield from _watch(tag, turn)
     if open_now:
         return (yield from _join(open_now, note, responders, entry))
     dropped = yield from _create(create)

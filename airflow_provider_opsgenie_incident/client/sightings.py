@@ -45,6 +45,7 @@ class Sightings:
         self._lock = threading.Lock()
         self._seen: dict[str, tuple[dict[str, Any], float]] = {}
         self._leads: dict[str, tuple[object, float]] = {}
+        self._turns: dict[str, dict[object, float]] = {}
 
     def seen(self, tag: str) -> dict[str, Any] | None:
         """Return the open incident last seen for ``tag``, if seen less than :data:`TRUST` s ago."""
@@ -73,6 +74,29 @@ class Sightings:
                 return True
             return False
 
+    def arrive(self, tag: str, token: object, turn: float) -> None:
+        """Note that ``token``, whose turn to create comes after ``turn`` seconds, wants ``tag``."""
+        with self._lock:
+            self._turns.setdefault(tag, {})[token] = turn
+
+    def leave(self, tag: str, token: object) -> None:
+        """Note that ``token`` is done with ``tag``."""
+        with self._lock:
+            turns = self._turns.get(tag, {})
+            turns.pop(token, None)
+            if not turns:
+                self._turns.pop(tag, None)
+
+    def turn(self, tag: str, default: float) -> float:
+        """
+        Return the earliest turn of the notifiers of ``tag`` here, or ``default`` when none is.
+
+        The one leading creates for all of them, so it takes the earliest of their turns: map index
+        0 arriving while another leads makes the leader create at once.
+        """
+        with self._lock:
+            return min(self._turns.get(tag, {}).values(), default=default)
+
     def release(self, tag: str, token: object) -> None:
         """Give up the lead for ``tag`` if ``token`` holds it."""
         with self._lock:
@@ -85,6 +109,7 @@ def share(
     tag: str,
     lead: Flow[IncidentOutcome],
     note: Callable[[dict[str, Any]], Flow[IncidentOutcome]],
+    turn: float = 0.0,
 ) -> Flow[IncidentOutcome]:
     """
     Run ``lead`` (search, create or note) as the one leader for ``tag``, or ``note`` what it found.
@@ -93,9 +118,24 @@ def share(
     ``note(incident)`` on it, with no search. When that note finds the incident gone or no longer
     accepting it (not found, processed with success false), the note was not written: the
     sighting is forgotten and the notifier leads or waits again. The leader records the incident
-    its flow kept open, for the others, once its flow is done (its responders routed).
+    its flow kept open, for the others, once its flow is done (its responders routed). ``turn``
+    is this notifier's turn to create (:meth:`Sightings.turn`), counted while it waits or leads.
     """
     token = object()
+    board.arrive(tag, token, turn)
+    try:
+        return (yield from _share(board, tag, lead, note, token))
+    finally:
+        board.leave(tag, token)
+
+
+def _share(
+    board: Sightings,
+    tag: str,
+    lead: Flow[IncidentOutcome],
+    note: Callable[[dict[str, Any]], Flow[IncidentOutcome]],
+    token: object,
+) -> Flow[IncidentOutcome]:
     while True:
         known = board.seen(tag)
         if known is not None:

@@ -73,8 +73,12 @@ __all__ = [
 #: Seconds a notification may take. A failure storm under the account's rate limit is waited out
 #: for this long (docs/callbacks.md, "Rate limits and the time budget").
 DEFAULT_TIMEOUT = 120.0
-STAGGER_STEP = 0.25
+#: Seconds between the turns of two map indexes: longer than Opsgenie usually takes to apply a create,
+#: so the next in line sees the incident of the one before it (by tiny id) and joins it.
+STAGGER_STEP = 0.4
 STAGGER_SLOTS = 16
+#: Seconds over which failures of a task that is not mapped draw their turn.
+UNMAPPED_SPREAD = 1.0
 #: The failure notifier's own fields of the incident it opens, all templated.
 _INCIDENT_FIELDS = ("message", "description", "details", "tags", "responders", "priority", "service_id")
 _VERBS = {"created": "opened", "noted": "already open, failure recorded", "resolved": "resolved"}
@@ -82,14 +86,15 @@ _VERBS = {"created": "opened", "noted": "already open, failure recorded", "resol
 
 def _stagger(map_index: str | None) -> float:
     """
-    Return the pause before a worker searches again and creates.
+    Return how long a worker that found no open incident watches for another one's before creating.
 
-    Mapped instances failing together take turns by map index (a quarter second apart); anything
-    else draws a random moment.
+    Mapped instances failing together take turns by map index: map index 0 creates at once and the
+    others join its incident as soon as it exists; when it did not fail, the lowest index that did
+    creates, one turn (:data:`STAGGER_STEP`) later per index. Anything else draws a random moment.
     """
     if map_index is not None:
-        return (int(map_index) % STAGGER_SLOTS) * STAGGER_STEP + random.uniform(0, STAGGER_STEP / 2)
-    return random.uniform(0, STAGGER_SLOTS * STAGGER_STEP / 4)
+        return min(int(map_index), STAGGER_SLOTS - 1) * STAGGER_STEP
+    return random.uniform(0, UNMAPPED_SPREAD)
 
 
 class _OpsgenieIncidentNotifier(BaseNotifier):
@@ -311,13 +316,17 @@ class OpsgenieIncidentFailureNotifier(_OpsgenieIncidentNotifier):
         }
         note = redact_or_replace(self.note or run.story(f"{headline} again."))
         entry = self._entry(run)
-        flow: Flow[IncidentOutcome] = incidents.open_or_note(
-            tag, create=create, note=note, entry=entry, stagger=_stagger(run.map_index)
-        )
         from airflow_provider_opsgenie_incident.client import sightings
 
         board = sightings.sightings_for(settings.base_url, settings.api_key)
-        return sightings.share(board, tag, flow, lambda incident: incidents.note_open(incident, note, entry))
+        # The notifiers of this tag here wait for the one leading: it creates at the earliest turn.
+        turn = _stagger(run.map_index)
+        flow: Flow[IncidentOutcome] = incidents.open_or_note(
+            tag, create=create, note=note, entry=entry, stagger=lambda: board.turn(tag, turn)
+        )
+        return sightings.share(
+            board, tag, flow, lambda incident: incidents.note_open(incident, note, entry), turn
+        )
 
 
 class OpsgenieIncidentRetryNotifier(_OpsgenieIncidentNotifier):

@@ -14,9 +14,18 @@ from airflow_provider_opsgenie_incident.client import (
     InvalidRequestError,
     OpsgenieIncidentClient,
 )
+from airflow_provider_opsgenie_incident.client.errors import NotFoundError
 from airflow_provider_opsgenie_incident.client.fingerprint import fingerprint_tag, open_query
 from airflow_provider_opsgenie_incident.client.flows import Call, Sleep, run_flow
-from airflow_provider_opsgenie_incident.client.incidents import CREATOR_PREFIX, open_or_note, resolve_open
+from airflow_provider_opsgenie_incident.client.incidents import (
+    CREATOR_PREFIX,
+    WATCH_QUERY,
+    WATCH_READS,
+    WATCH_RECENT,
+    WATCH_STEP,
+    open_or_note,
+    resolve_open,
+)
 from airflow_provider_opsgenie_incident.client.validation import fit
 from airflow_provider_opsgenie_incident.emulator import Fault
 
@@ -129,15 +138,66 @@ def test_create_is_quiet_and_marked_for_its_creator() -> None:
     assert create.arguments["tags"] == [tag, _nonce(create)]
 
 
-def test_a_second_search_after_the_stagger_finds_the_first_workers_incident() -> None:
+_RECENT = Call(
+    "list_incidents", {"query": WATCH_QUERY, "limit": WATCH_RECENT, "sort": "createdAt", "order": "desc"}
+)
+_GONE = NotFoundError("no such incident", status=404)
+
+
+def _tiny(tiny: int) -> Call:
+    return Call("get_incident", {"identifier": str(tiny), "identifier_type": "tiny"})
+
+
+def test_a_waiting_creator_joins_the_incident_created_since_the_newest_search_shows() -> None:
+    # Search shows #7 as the newest incident; #8 (another task's) and #9 (ours) are created after it.
+    tag = fingerprint_tag("k")
+    ours = _incident("first", 9, tag, responders=[NOC])
+    other = _incident("other", 8, fingerprint_tag("other"))
+    flow = open_or_note(tag, create={"message": "m"}, note="facts", stagger=0.5)
+    replies = [_page(), _page(_incident("x", 7, "t")), None, {"data": other}, {"data": ours}]
+    steps = _drive(flow, [*replies, {"requestId": "n"}, None, {}])
+    assert steps[1:5] == [_RECENT, Sleep(WATCH_STEP), _tiny(8), _tiny(9)]
+    assert steps[5] == Call("add_note", {"identifier": "first", "note": "facts"})
+    assert steps[-1].action == "noted"
+    assert not any(isinstance(step, Call) and step.endpoint == "create_incident" for step in steps)
+
+
+def test_a_waiting_creator_joins_an_incident_search_shows_now_and_missed_a_moment_ago() -> None:
     tag = fingerprint_tag("k")
     flow = open_or_note(tag, create={"message": "m"}, note="facts", stagger=0.5)
-    steps = _drive(
-        flow, [_page(), None, _page(_incident("old", 1, tag, responders=[NOC])), {"requestId": "n"}, None, {}]
-    )
-    assert steps[1] == Sleep(0.5)
-    assert steps[3] == Call("add_note", {"identifier": "old", "note": "facts"})
+    newest = [_incident("other", 3, "t"), _incident("first", 2, tag, responders=[NOC])]
+    steps = _drive(flow, [_page(), _page(*newest), {"requestId": "n"}, None, {}])
+    assert steps[2] == Call("add_note", {"identifier": "first", "note": "facts"})
     assert steps[-1].action == "noted"
+
+
+def test_a_waiting_creator_that_sees_nothing_in_its_turn_creates() -> None:
+    tag = fingerprint_tag("k")
+    flow = open_or_note(tag, create={"message": "m"}, note="facts", stagger=0.4)
+    steps = _drive(flow, [_page(), _page(), None, _GONE, None, _GONE])
+    assert steps[1:6] == [_RECENT, Sleep(WATCH_STEP), _tiny(1), Sleep(0.4 - WATCH_STEP), _tiny(1)]
+    assert steps[6].endpoint == "create_incident"
+
+
+def test_a_turn_that_comes_sooner_while_watching_ends_the_watch() -> None:
+    tag = fingerprint_tag("k")
+    turns = iter([3.0, 3.0, 0.0])
+    flow = open_or_note(tag, create={"message": "m"}, note="facts", stagger=lambda: next(turns))
+    steps = _drive(flow, [_page(), _page(), None, _GONE])
+    assert steps[1:4] == [_RECENT, Sleep(WATCH_STEP), _tiny(1)]
+    assert steps[4].endpoint == "create_incident"
+
+
+def test_a_watch_in_a_busy_account_gives_up_and_searches_after_the_turn() -> None:
+    tag = fingerprint_tag("k")
+    flow = open_or_note(tag, create={"message": "m"}, note="facts", stagger=0.5)
+    others = [{"data": _incident(f"o{n}", n, "t")} for n in range(1, WATCH_READS + 1)]
+    replies = [_page(), _page(), None, *others, None, _page(_incident("old", 1, tag)), {"requestId": "n"}]
+    steps = _drive(flow, replies)
+    assert steps[3 : 3 + WATCH_READS] == [_tiny(n) for n in range(1, WATCH_READS + 1)]
+    assert steps[3 + WATCH_READS] == Sleep(0.5 - WATCH_STEP)
+    assert steps[4 + WATCH_READS].endpoint == "list_incidents"
+    assert steps[5 + WATCH_READS] == Call("add_note", {"identifier": "old", "note": "facts"})
 
 
 def test_the_creator_of_the_oldest_routes_it_and_closes_nothing() -> None:
@@ -300,6 +360,20 @@ def test_a_storm_of_twelve_mapped_failures_pages_once_with_few_incidents_and_cal
     assert len([i for i in incidents if i["responders"]]) == 1  # paged once
     assert len(incidents) <= 3  # created: the target is at most 2 (median)
     assert len(opsgenie_emulator.requests) / 12 <= 8  # HTTP calls per callback
+
+
+def test_twelve_processes_with_a_lagging_search_create_one_incident(
+    opsgenie_emulator: OpsgenieEmulator,
+) -> None:
+    opsgenie_emulator.processing_delay = 0.2
+    opsgenie_emulator.search_lag = 2.0  # search misses every create of the storm
+    actions = _fail_together(opsgenie_emulator, 12, step=0.4)
+    opsgenie_emulator.wait_until_processed()
+    incidents = opsgenie_emulator.incidents()
+    assert len([i for i in incidents if i["status"] == "open"]) == 1
+    assert len([i for i in incidents if i["responders"]]) == 1
+    assert len(incidents) <= 2  # the median is 1: map index 0 creates, the others join it
+    assert actions.count("noted") >= 11 - len(incidents) + 1
 
 
 def test_lost_create_answer_with_client_leaves_one_incident(opsgenie_emulator: OpsgenieEmulator) -> None:

@@ -23,7 +23,11 @@ from airflow_provider_opsgenie_incident.notifications.incident import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from airflow_provider_opsgenie_incident.emulator import OpsgenieEmulator
+
+NOC = {"type": "team", "name": "NOC"}
 
 
 @dataclass
@@ -80,12 +84,14 @@ def test_second_failure_adds_a_note_instead_of_an_incident(
     assert "RuntimeError: still full" in note["note"]
 
 
-def fail_at_once(emulator: OpsgenieEmulator, count: int) -> None:
+def fail_at_once(emulator: OpsgenieEmulator, count: int, map_indexes: Sequence[int] | None = None) -> None:
     """Run ``count`` failure callbacks of one task from threads released together; none may fail."""
     emulator.processing_delay = 0.2  # creates become visible late, as in Opsgenie: every search misses
-    notifiers = [OpsgenieIncidentFailureNotifier() for _ in range(count)]
+    notifiers = [OpsgenieIncidentFailureNotifier(responders=[NOC]) for _ in range(count)]
     # Distinct tries: distinct failures (the same try twice is one failure delivered twice).
     contexts = [task_context(ti=_TaskInstance("etl", "load", try_number=index + 1)) for index in range(count)]
+    for context, map_index in zip(contexts, map_indexes or [], strict=False):
+        context["ti"].map_index = map_index
     start = threading.Barrier(count)
     errors: list[BaseException] = []
 
@@ -145,6 +151,46 @@ def test_failures_at_once_stay_within_an_http_call_budget(
     # for each, as each creator once did, made ~19 closes and ~40 polls per callback here.
     assert polls <= 20 * 2 * 10
     assert len(emulator.requests) <= 20 * (5 + 2 * 10) + 19
+
+
+def _converged(emulator: OpsgenieEmulator, failures: int) -> list[dict[str, Any]]:
+    """Check one open incident holding every failure, paged once; return every incident created."""
+    incidents = emulator.incidents()
+    [kept] = open_incidents(emulator)
+    assert emulator.paged_incidents() == [kept["id"]]
+    assert len(emulator.notes(kept["id"])) == failures - 1
+    return incidents
+
+
+@pytest.mark.parametrize(
+    ("map_indexes", "most"),
+    [
+        pytest.param(range(12), 1, id="all-fail"),
+        pytest.param(range(5, 12), 1, id="lowest-indexes-never-fail"),
+        pytest.param([3, 9], 1, id="two-of-many"),
+    ],
+)
+@pytest.mark.parametrize("lag", [0.0, 2.0], ids=["search-in-step", "search-2s-behind"])
+def test_mapped_failures_with_a_lagging_search_create_one_incident(
+    opsgenie_incident_connection: OpsgenieEmulator, map_indexes: Sequence[int], most: int, lag: float
+) -> None:
+    # Search shows an incident ``lag`` s after it is created: the watch by tiny id sees it sooner.
+    emulator = opsgenie_incident_connection
+    emulator.search_lag = lag
+    fail_at_once(emulator, len(map_indexes), map_indexes)
+    assert len(_converged(emulator, len(map_indexes))) <= most
+
+
+def test_unmapped_failures_with_a_lagging_search_converge_with_few_incidents(
+    opsgenie_incident_connection: OpsgenieEmulator,
+) -> None:
+    emulator = opsgenie_incident_connection
+    emulator.search_lag = 2.0
+    fail_at_once(emulator, 12)
+    incidents = _converged(emulator, 12)
+    # Each draws its moment in the first second; those within one processing delay of the first create
+    # too (about 5 of 12 here; all 12 could, before the watch).
+    assert len(incidents) <= 8
 
 
 def test_lost_create_answer_leaves_one_incident(opsgenie_incident_connection: OpsgenieEmulator) -> None:

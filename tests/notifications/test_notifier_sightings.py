@@ -124,3 +124,29 @@ def test_boards_are_per_account_and_never_hold_the_key() -> None:
     assert sightings_for("http://127.0.0.1:1", "secret-key") is board
     assert sightings_for("http://127.0.0.1:1", "other-key") is not board
     assert "secret-key" not in repr(vars(sightings_module)["_boards"])
+
+
+def test_the_earliest_turn_of_the_notifiers_waiting_here_is_the_leaders() -> None:
+    board, first, second = Sightings(), object(), object()
+    board.arrive("t", first, 2.0)
+    assert board.turn("t", 9.0) == 2.0
+    board.arrive("t", second, 0.0)  # map index 0 arrives while the other leads
+    assert board.turn("t", 9.0) == 0.0
+    board.leave("t", second)
+    board.leave("t", first)
+    assert board.turn("t", 9.0) == 9.0
+
+
+def test_a_leader_with_a_late_turn_creates_at_once_when_map_index_zero_waits_for_it(
+    opsgenie_incident_connection: OpsgenieEmulator,
+) -> None:
+    # Map index 6 leads with a 2.4 s turn; map index 0 arrives just after and waits for it.
+    started = time.monotonic()
+    late = threading.Thread(target=OpsgenieIncidentFailureNotifier(), args=(_context(6),))
+    late.start()
+    time.sleep(0.1)
+    OpsgenieIncidentFailureNotifier()(_context(0))
+    late.join()
+    [incident] = opsgenie_incident_connection.incidents()
+    assert time.monotonic() - started < 2.0
+    assert len(opsgenie_incident_connection.notes(incident["id"])) == 1
