@@ -149,4 +149,7 @@ def test_a_leader_with_a_late_turn_creates_at_once_when_map_index_zero_waits_for
     late.join()
     [incident] = opsgenie_incident_connection.incidents()
     assert time.monotonic() - started < 2.0
-    assert len(opsgenie_incident_connection.notes(incident["id"])) == 1
+    # Both failures recorded once each, as timeline entries.
+    assert opsgenie_incident_connection.notes(incident["id"]) == []
+    entries = opsgenie_incident_connection.timeline(incident["id"])
+    assert len([e for e in entries if e["group"] == "custom"]) == 2
