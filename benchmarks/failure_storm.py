@@ -84,12 +84,17 @@ def _context(callback: dict[str, Any]) -> dict[str, Any]:
 
 def worker(orders: Connection) -> None:
     """Serve the parent's orders: ``prepare`` callbacks, then ``go`` to run them at once; ``None`` ends."""
+    from airflow_provider_opsgenie_incident.client.pacer import reset_pacers
+    from airflow_provider_opsgenie_incident.client.sightings import reset_sightings
     from airflow_provider_opsgenie_incident.notifications.incident import OpsgenieIncidentFailureNotifier
 
     quiet()
     prepared: list[tuple[Any, dict[str, Any]]] = []
     while (order := orders.recv()) is not None:
         if order["do"] == "prepare":
+            # A fresh outage against a reset emulator: forget the last storm's incidents and pacing.
+            reset_pacers()
+            reset_sightings()
             prepared = [
                 (
                     OpsgenieIncidentFailureNotifier(responders=RESPONDERS, timeline=TIMELINE),

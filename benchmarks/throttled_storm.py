@@ -52,8 +52,14 @@ _MAP_INDEX = re.compile(r"^Map index: (\d+)$", re.MULTILINE)
 
 def _run_callbacks(callbacks: list[dict[str, Any]]) -> dict[str, Any]:
     """Call a fresh failure notifier per callback, each in its own thread; return errors and durations."""
+    from airflow_provider_opsgenie_incident.client.pacer import reset_pacers
+    from airflow_provider_opsgenie_incident.client.sightings import reset_sightings
     from airflow_provider_opsgenie_incident.notifications.incident import OpsgenieIncidentFailureNotifier
 
+    # Each storm is a fresh outage against a reset emulator: what this process saw of the last
+    # storm's incidents (and its pacer's spacing) would only describe incidents that no longer exist.
+    reset_pacers()
+    reset_sightings()
     prepared = [(OpsgenieIncidentFailureNotifier(), _context(callback)) for callback in callbacks]
     for notifier, _ in prepared:  # the connection lookup and client set-up a worker has made
         _ = notifier.hook.client

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -22,12 +23,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_storm(*arguments: str) -> dict[str, Any]:
-    """Run one storm of the benchmark in a fresh process tree; return its figures."""
+def run_storms(*arguments: str, storms: int = 1) -> list[dict[str, Any]]:
+    """Run ``storms`` storms of the benchmark in a fresh process tree; return their figures."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     env.pop("AIRFLOW_CONN_OPSGENIE_INCIDENT_DEFAULT", None)
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.throttled_storm", *arguments, "--storms", "1", "--json"],
+        [sys.executable, "-m", "benchmarks.throttled_storm", *arguments, "--storms", str(storms), "--json"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -36,9 +37,14 @@ def run_storm(*arguments: str) -> dict[str, Any]:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    [storms] = json.loads(done.stdout.strip().splitlines()[-1]).values()
-    [storm] = storms
-    return dict(storm)
+    [figures] = json.loads(done.stdout.strip().splitlines()[-1]).values()
+    return [dict(storm) for storm in figures]
+
+
+def run_storm(*arguments: str) -> dict[str, Any]:
+    """Run one storm of the benchmark in a fresh process tree; return its figures."""
+    [storm] = run_storms(*arguments)
+    return storm
 
 
 def _held(storm: dict[str, Any]) -> None:
@@ -59,7 +65,10 @@ def test_a_storm_under_the_rate_limit_loses_no_failure(record_property: Any) -> 
 
 
 def test_a_storm_without_a_limit_takes_few_requests_per_failure(record_property: Any) -> None:
-    storm = run_storm("--mode", "threads", "--rate", "0")
-    record_property("storm", storm)
-    _held(storm)
-    assert storm["requests"] <= 250, storm
+    # Three storms, each a fresh outage; the target (2.5 requests per failure) is for their median,
+    # as the benchmark reports it: the tiny-id watch before a create reads a varying few more.
+    storms = run_storms("--mode", "threads", "--rate", "0", storms=3)
+    record_property("storms", storms)
+    for storm in storms:
+        _held(storm)
+    assert statistics.median(storm["requests"] for storm in storms) <= 250, storms
