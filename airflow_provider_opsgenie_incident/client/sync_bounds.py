@@ -258,6 +258,14 @@ class _TLSConnection(_Attached, HTTPSConnection):
         self.response_class = _TunnelResponse
         try:
             super()._tunnel()
+        except http.client.HTTPException as error:
+            # CPython 3.12+ reads the proxy's header fields itself, with its own caps (a line of
+            # 64 KiB, 100 fields): past them, as past ours, the answer to CONNECT is too large.
+            self.close()
+            too_large = isinstance(error, http.client.LineTooLong) or "got more than" in str(error)
+            raise _refuse(
+                "headers_too_large" if too_large else "proxy", f"the proxy's answer to CONNECT: {error}"
+            ) from error
         finally:
             del self.response_class
         sock = self.sock
