@@ -10,6 +10,7 @@ fails (the client hung up) ends the connection quietly.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import socket
 import ssl
 import threading
@@ -19,11 +20,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
+    from pathlib import Path
 
     Script = Callable[[socket.socket, bytes], None]
 
 __all__ = [
     "HostileServer",
+    "self_signed_certificate",
     "endless",
     "gzip_bomb",
     "keep_alive",
@@ -208,3 +211,35 @@ class HostileServer:
                 self.script(sock, request)
         with contextlib.suppress(OSError):
             sock.close()
+
+
+def self_signed_certificate(folder: Path, name: str) -> tuple[Path, Path]:
+    """Write a self-signed certificate for ``name`` (DNS name) and its key; return their paths."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / f"{name}.pem", folder / f"{name}.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path

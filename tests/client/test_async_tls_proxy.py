@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import socket
 import ssl
 import time
 from typing import TYPE_CHECKING
 
 import pytest
+from hostile_server import self_signed_certificate
 
 from airflow_provider_opsgenie_incident.client import InvalidRequestError, RetrySettings, TransportError
 from airflow_provider_opsgenie_incident.client.asynchronous import AsyncOpsgenieIncidentClient
@@ -21,38 +21,6 @@ if TYPE_CHECKING:
 
 LIST = {"query": "status:open"}
 ONE_TRY = RetrySettings(max_attempts=1)
-
-
-def _certificate(folder: Path, name: str) -> tuple[Path, Path]:
-    """Write a self-signed certificate for ``name`` (DNS name) and its key; return their paths."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / f"{name}.pem", folder / f"{name}.key"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -74,7 +42,7 @@ async def _server(handle: Callable[..., Awaitable[None]], **options: object) -> 
 
 @pytest.fixture
 def tls_cert(tmp_path):
-    return _certificate(tmp_path, "localhost")
+    return self_signed_certificate(tmp_path, "localhost")
 
 
 @contextlib.asynccontextmanager

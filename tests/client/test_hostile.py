@@ -10,7 +10,6 @@ peak: the bytes, decoders and buffers of both the client and the server threads)
 from __future__ import annotations
 
 import asyncio
-import datetime
 import http.client
 import ssl
 import time
@@ -26,6 +25,7 @@ from hostile_server import (
     gzip_bomb,
     keep_alive,
     read_request,
+    self_signed_certificate,
     send,
     stream,
     trickle,
@@ -343,44 +343,12 @@ def test_a_body_read_to_the_close_is_accepted(call: Callable[..., Any]) -> None:
 # TLS: a certificate nobody vouches for, and one for another name.
 
 
-def _certificate(folder: Path, name: str) -> tuple[Path, Path]:
-    """Write a self-signed certificate for ``name`` (DNS name) and its key; return their paths."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / f"{name}.pem", folder / f"{name}.key"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
-
-
 @pytest.mark.parametrize("case", ["self-signed", "another-name"])
 def test_an_unverified_certificate_is_refused_before_sending(
     case: str, call: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     name = "localhost" if case == "self-signed" else "other.example"
-    cert, key = _certificate(tmp_path, name)
+    cert, key = self_signed_certificate(tmp_path, name)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     if case == "another-name":
         # Trusted, but issued for another name than the one dialled.
@@ -401,7 +369,7 @@ def test_an_unverified_certificate_is_refused_before_sending(
 def test_https_through_an_honest_proxy_tunnel(
     call: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cert, key = _certificate(tmp_path, "localhost")
+    cert, key = self_signed_certificate(tmp_path, "localhost")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
