@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import hashlib
 import math
-import os
 import threading
 import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from airflow_provider_opsgenie_incident.client.accounts import PerAccount
 from airflow_provider_opsgenie_incident.client.errors import RateLimitedError
 
 if TYPE_CHECKING:
@@ -193,26 +192,14 @@ class Pacer:
         return paced
 
 
-_pacers: dict[tuple[str, str], Pacer] = {}
-_pacers_lock = threading.Lock()
+_pacers = PerAccount(lambda base_url, digest: Pacer(f"{base_url} key#{digest[:6]}"))
 
 
 def pacer_for(base_url: str, api_key: str) -> Pacer:
     """Return the pacer of the account behind ``base_url`` and ``api_key`` in this process."""
-    digest = hashlib.sha256(api_key.encode()).hexdigest()[:12]
-    key = (base_url, digest)
-    pacer = _pacers.get(key)
-    if pacer is None:
-        with _pacers_lock:
-            pacer = _pacers.setdefault(key, Pacer(f"{base_url} key#{digest[:6]}"))
-    return pacer
+    return _pacers.get(base_url, api_key)
 
 
 def reset_pacers() -> None:
     """Forget every account's pacer (a forked child starts afresh; tests start each case afresh)."""
-    global _pacers_lock
-    _pacers.clear()
-    _pacers_lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=reset_pacers)
+    _pacers.reset()

@@ -14,12 +14,11 @@ ids and tags, never the key: the account is known by the base URL and a digest o
 
 from __future__ import annotations
 
-import hashlib
-import os
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_opsgenie_incident.client.accounts import PerAccount
 from airflow_provider_opsgenie_incident.client.errors import NotFoundError, RequestFailedError
 from airflow_provider_opsgenie_incident.client.flows import Flow, Sleep
 
@@ -156,25 +155,14 @@ def _share(
     return outcome
 
 
-_boards: dict[tuple[str, str], Sightings] = {}
-_boards_lock = threading.Lock()
+_boards = PerAccount(lambda base_url, digest: Sightings())
 
 
 def sightings_for(base_url: str, api_key: str) -> Sightings:
     """Return the board of the account behind ``base_url`` and ``api_key`` in this process."""
-    key = (base_url, hashlib.sha256(api_key.encode()).hexdigest()[:12])
-    board = _boards.get(key)
-    if board is None:
-        with _boards_lock:
-            board = _boards.setdefault(key, Sightings())
-    return board
+    return _boards.get(base_url, api_key)
 
 
 def reset_sightings() -> None:
     """Forget every board (a forked child starts afresh; tests start each case afresh)."""
-    global _boards_lock
-    _boards.clear()
-    _boards_lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=reset_sightings)
+    _boards.reset()
